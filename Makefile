@@ -1,0 +1,55 @@
+# lvs.cluster developer entry points. Every target installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.tmp/collections
+COLL := .tmp/collections/ansible_collections/lvs/cluster
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+deps: ## apt packages for the lab (qemu, debootstrap, podman, ...); needs root
+	@bash lab/install-deps.sh
+
+$(VENV)/.stamp: requirements/dev.in requirements/constraints.txt
+	python3.11 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -r requirements/dev.in -c requirements/constraints.txt
+	touch $@
+
+venv: $(VENV)/.stamp ## the Python toolchain in .venv
+
+collection: venv ## place this checkout at .tmp/collections/ansible_collections/lvs/cluster (a copy)
+	@bash tests/collection-tree.sh $(COLL)
+
+lint: collection ## ruff, yamllint, ansible-lint (production profile)
+	ruff check .
+	yamllint -s .
+	cd $(COLL) && ansible-lint --profile production
+
+sanity: collection ## ansible-test sanity
+	cd $(COLL) && ansible-test sanity --python 3.11 --color no
+
+units: collection ## ansible-test units (pytest over tests/unit)
+	cd $(COLL) && ansible-test units --python 3.11 --color no
+
+check: lint sanity units ## the fast path: no VMs
+
+lab-test: collection deps ## lab suites: VMs and containers (needs root)
+	python3 -m pytest -p no:cacheprovider tests/lab -v
+
+test: check lab-test ## everything: the README's test command
+
+demo: collection deps ## roll the cluster out into the local lab and show traffic being balanced
+	bash lab/demo.sh
+
+lab-down: ## tear the lab down
+	bin/lvslab down
+
+constraints: ## re-pin requirements/constraints.txt
+	python3.11 -m venv .tmp/pin && .tmp/pin/bin/pip install -q -r requirements/dev.in
+	(echo "# Generated from requirements/dev.in with pip freeze (Python 3.11). Regenerate: make constraints"; .tmp/pin/bin/pip freeze) > requirements/constraints.txt
+
+.PHONY: help deps venv collection lint sanity units check lab-test test demo lab-down constraints
