@@ -42,7 +42,7 @@ class CommandError(ModuleError):
 
 
 class CommandResult:
-    __slots__ = ("argv", "rc", "stdout", "stderr")
+    __slots__ = ("argv", "rc", "stderr", "stdout")
 
     def __init__(self, argv, rc, stdout, stderr):
         self.argv = argv
