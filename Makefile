@@ -30,10 +30,10 @@ lint: collection ## ruff, yamllint, ansible-lint (production profile)
 	cd $(COLL) && ansible-lint --profile production
 
 sanity: collection ## ansible-test sanity
-	cd $(COLL) && ansible-test sanity --python 3.11 --color no
+	bash tests/ansible-test.sh $(COLL) sanity --python 3.11 --color no
 
 units: collection ## ansible-test units (pytest over tests/unit)
-	cd $(COLL) && ansible-test units --python 3.11 --color no
+	bash tests/ansible-test.sh $(COLL) units --python 3.11 --color no
 
 check: lint sanity units ## the fast path: no VMs
 
