@@ -1,0 +1,5 @@
+import sys
+
+from lvslab.cli import main
+
+sys.exit(main())
