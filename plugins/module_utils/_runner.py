@@ -69,11 +69,11 @@ class CommandRunner:
 
     def bin_path(self, tool, required=True):
         if tool not in self._bins:
-            path = self.module.get_bin_path(tool, required=False, opt_dirs=self.search_paths)
-            if not path and required:
-                raise ModuleError("required command %r was not found on the managed node (searched PATH and %s)" % (tool, ", ".join(self.search_paths)))
-            self._bins[tool] = path
-        return self._bins[tool]
+            self._bins[tool] = self.module.get_bin_path(tool, required=False, opt_dirs=self.search_paths)
+        path = self._bins[tool]
+        if not path and required:
+            raise ModuleError("required command %r was not found on the managed node (searched PATH and %s)" % (tool, ", ".join(self.search_paths)))
+        return path
 
     def has(self, tool):
         return bool(self.bin_path(tool, required=False))
