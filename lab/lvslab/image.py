@@ -67,7 +67,7 @@ def image_dir() -> Path:
 
 def debian_mirror() -> str:
     """The Debian mirror apt uses on this machine (first source carrying the suite's main archive)."""
-    files = [Path("/etc/apt/sources.list")] + sorted(Path("/etc/apt/sources.list.d").glob("*"))
+    files = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for f in files:
         if not f.is_file():
             continue

@@ -141,9 +141,9 @@ def load(path) -> Topology:
             raise LabError(f"{path}: {name}: only VMs are on mgmt")
         elif not host.nets:
             raise LabError(f"{path}: {name}: a {kind} needs a front or back address")
-        for net, addrs in host.nets.items():
+        for addrs in host.nets.values():
             for a in addrs:
-                if a.ip in used or str(a.ip) == MGMT_CONTROLLER.split("/")[0]:
+                if a.ip in used or str(a.ip) == MGMT_CONTROLLER.split("/", 1)[0]:
                     raise LabError(f"{path}: {name}: address {a.ip} is used twice")
                 used.add(a.ip)
         for gw in (host.gateway, host.gateway6):

@@ -35,7 +35,7 @@ class Log:
         if self._fh:
             self._fh.write(f"[{time.strftime('%H:%M:%S')}] {msg}\n")
 
-    def run(self, argv, check=True, capture=False, input=None, env=None, timeout=None, quiet_fail=False):
+    def run(self, argv, *, check=True, capture=False, input=None, env=None, timeout=None, quiet_fail=False):
         """Run argv; output goes to the log file (or is returned when capture=True)."""
         argv = [str(a) for a in argv]
         self.write("$ " + shlex.join(argv))
