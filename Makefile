@@ -38,7 +38,7 @@ units: collection ## ansible-test units (pytest over tests/unit)
 check: lint sanity units ## the fast path: no VMs
 
 lab-test: collection deps ## lab suites: VMs and containers (needs root)
-	python3 -m pytest -p no:cacheprovider tests/lab -v
+	$(PY) -m pytest -p no:cacheprovider -rs tests/lab -v
 
 test: check lab-test ## everything: the README's test command
 
