@@ -1,0 +1,449 @@
+# Copyright (c) lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ipvsadm backend of the IPVS modules, and the modules' read -> decide -> apply logic.
+
+:class:`IPVSAdm` is the only place that runs ipvsadm (through the one
+:class:`~ansible_collections.lvs.cluster.plugins.module_utils._runner.CommandRunner`): one
+``ipvsadm -Sn`` (+ ``-Ln --thresholds``) read, one ``ipvsadm -R`` write. The ``run_*``
+functions are the bodies of the four modules; every write is behind ``not module.check_mode``
+in :meth:`IPVSAdm.apply`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs
+from ansible_collections.lvs.cluster.plugins.module_utils._runner import CommandRunner, ModuleError
+
+PROC_IP_VS = "/proc/net/ip_vs"
+SCHEDULER_MODULE_PREFIX = "ip_vs_"
+
+
+def _input_error(exc):
+    return ModuleError(exc.msg, param=exc.param, value=exc.value) if exc.param else ModuleError(exc.msg)
+
+
+class IPVSAdm:
+    """Reads and writes the kernel's IPVS table with ipvsadm."""
+
+    def __init__(self, module, runner=None, proc_ip_vs=PROC_IP_VS, modules_dir="/lib/modules", sys_module="/sys/module"):
+        self.module = module
+        self.runner = runner or CommandRunner(module)
+        self.proc_ip_vs = proc_ip_vs
+        self.modules_dir = modules_dir
+        self.sys_module = sys_module
+        self.loaded_module = False
+
+    # -------------------------------------------------------------------------------- kernel
+    def kernel_loaded(self):
+        return os.path.exists(self.proc_ip_vs)
+
+    def ensure_kernel(self, load_module):
+        """True when the IPVS table can be read. Loads ip_vs when allowed (not in check mode:
+        there the table is treated as empty and the load is reported as part of the change)."""
+        if self.kernel_loaded():
+            return True
+        if not load_module:
+            raise ModuleError(
+                "the ip_vs kernel module is not loaded (%s does not exist): run 'modprobe ip_vs' or set load_module=true" % self.proc_ip_vs,
+            )
+        if self.module.check_mode:
+            self.loaded_module = True
+            return False
+        self.runner.run("modprobe", ["ip_vs"])
+        self.loaded_module = True
+        if not self.kernel_loaded():
+            raise ModuleError("modprobe ip_vs succeeded but %s does not exist: this kernel has no IPVS" % self.proc_ip_vs)
+        return True
+
+    def kernel_schedulers(self):
+        """Scheduler names this kernel offers (built in, loaded or installed as modules), or None
+        when that cannot be told (no modules directory, e.g. in a container)."""
+        found = set()
+        known = False
+        release = os.uname()[2]
+        for name in ("modules.dep", "modules.builtin"):
+            path = os.path.join(self.modules_dir, release, name)
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            known = True
+            for line in text.splitlines():
+                base = os.path.basename(line.split(":", 1)[0])
+                if base.startswith(SCHEDULER_MODULE_PREFIX):
+                    found.add(base[len(SCHEDULER_MODULE_PREFIX) :].split(".", 1)[0])
+        try:
+            loaded = os.listdir(self.sys_module)
+        except OSError:
+            loaded = []
+        for name in loaded:
+            if name.startswith(SCHEDULER_MODULE_PREFIX):
+                found.add(name[len(SCHEDULER_MODULE_PREFIX) :])
+        if not known:
+            return None
+        return {name for name in found if name in _ipvs.SCHEDULERS}
+
+    def check_schedulers(self, used):
+        """Fail naming the scheduler when the kernel does not offer it (before any change)."""
+        available = self.kernel_schedulers()
+        if available is None:
+            return
+        missing = sorted(set(used) - available)
+        if missing:
+            raise ModuleError(
+                "scheduler: %r is not offered by this kernel (%s); available: %s" % (missing[0], os.uname()[2], " ".join(sorted(available))),
+                param="scheduler",
+                value=missing[0],
+            )
+
+    # --------------------------------------------------------------------------------- read
+    def save(self):
+        return self.runner.run("ipvsadm", ["-Sn"]).stdout
+
+    def listing(self, *options, service=None):
+        args = ["-Ln", *options]
+        if service is not None:
+            args.extend(service.argv())
+        return self.runner.run("ipvsadm", args).stdout
+
+    def read(self, thresholds=True, loaded=True):
+        """The current table (an empty one when ip_vs is not loaded)."""
+        if not loaded:
+            return _ipvs.Table()
+        try:
+            table = _ipvs.parse_save(self.save())
+            if thresholds and any(table.dests.values()):
+                _ipvs.merge_thresholds(table, self.listing("--thresholds"))
+        except _ipvs.IPVSError as exc:
+            raise ModuleError("cannot parse the output of ipvsadm: %s" % exc.msg) from exc
+        return table
+
+    def connections(self, service=None):
+        return _ipvs.connection_counts(self.listing(service=service))
+
+    # -------------------------------------------------------------------------------- write
+    def restore(self, lines):
+        """Feed ``lines`` to ``ipvsadm -R``; the CommandResult (rc not checked)."""
+        return self.runner.run("ipvsadm", ["-R"], data="\n".join(lines) + "\n", ok_rc=None)
+
+    def apply(self, plan, names=None):
+        """The one write: render ``plan`` and run it with one ``ipvsadm -R`` (not in check
+        mode). On failure re-read and say what was applied and what was not."""
+        lines = _ipvs.render_plan(plan)
+        if not lines or self.module.check_mode:
+            return lines
+        result = self.restore(lines)
+        # ipvsadm -R goes on after a failing line and returns the status of the last one only
+        if result.rc != 0 or (result.stderr or "").strip():
+            table = self.read()
+            applied, pending = _ipvs.split_applied(plan, table)
+            raise ModuleError(
+                "ipvsadm -R failed (rc=%s) after applying %d of %d changes: %s"
+                % (result.rc, _count(applied), len(plan), (result.stderr or result.stdout or "").strip()),
+                rc=result.rc,
+                stdout=result.stdout,
+                stderr=result.stderr,
+                commands=lines,
+                applied=applied,
+                not_applied=pending,
+            )
+        return lines
+
+
+def _count(report):
+    return sum(len(v) for v in report.values())
+
+
+# ------------------------------------------------------------------------------------ modules
+
+
+def _touched(plan):
+    keys = []
+    seen = set()
+    for group in (plan.edit_services, plan.edit_dests, plan.del_dests, plan.del_services, plan.add_services, plan.add_dests):
+        for item in group:
+            if item[0] not in seen:
+                seen.add(item[0])
+                keys.append(item[0])
+    return keys
+
+
+def _view(table, keys):
+    return [_ipvs.service_to_dict(k, table.services[k], table.dests.get(k, {})) for k in keys if k in table.services]
+
+
+def _finish(module, backend, current, plan, *, names=None, extra=None):
+    commands = backend.apply(plan, names)
+    result = {"changed": bool(plan) or backend.loaded_module, "commands": commands}
+    result.update(_ipvs.plan_report(plan, names))
+    if backend.loaded_module:
+        result["loaded_module"] = "ip_vs"
+    if module._diff:
+        keys = _touched(plan)
+        after = _ipvs.apply_plan(current, plan)
+        result["diff"] = {"before": _view(current, keys), "after": _view(after, keys)}
+    if extra:
+        result.update(extra)
+    return result
+
+
+SERVICE_KEY_SPEC = {
+    "protocol": {"type": "str", "default": "tcp", "choices": list(_ipvs.PROTOCOLS)},
+    "address": {"type": "str"},
+    "port": {"type": "int"},
+    "fwmark": {"type": "int"},
+    "family": {"type": "str", "choices": ["ipv4", "ipv6"]},
+}
+SERVICE_KEY_RULES = {
+    "mutually_exclusive": [["fwmark", "address"], ["fwmark", "port"]],
+    "required_one_of": [["address", "fwmark"]],
+    "required_together": [["address", "port"]],
+}
+
+
+def _key_from_params(params, persistent=0):
+    return _ipvs.make_service_key(
+        protocol=params["protocol"],
+        address=params["address"],
+        port=params["port"],
+        fwmark=params["fwmark"],
+        family=params["family"],
+        persistent=persistent,
+    )
+
+
+def run_service(module):
+    """lvs.cluster.ipvs_service: one virtual service, edited in place (-E)."""
+    p = module.params
+    backend = IPVSAdm(module)
+    try:
+        key = _key_from_params(p, p["persistent"] or 0)
+        attrs = None
+        if p["state"] == "present":
+            attrs = _ipvs.make_service_attrs(
+                key,
+                scheduler=p["scheduler"],
+                persistent=p["persistent"] or 0,
+                netmask=p["netmask"],
+                persistence_engine=p["persistence_engine"],
+                one_packet=p["one_packet"],
+                sched_flags=p["sched_flags"],
+            )
+    except _ipvs.IPVSError as exc:
+        raise _input_error(exc) from exc
+    if attrs is not None:
+        backend.check_schedulers([attrs.scheduler])
+        loaded = backend.ensure_kernel(p["load_module"])
+    else:
+        loaded = backend.kernel_loaded()
+    current = backend.read(thresholds=False, loaded=loaded)
+    plan = _ipvs.Plan()
+    before = current.services.get(key)
+    if attrs is None:
+        if before is not None:
+            plan.del_services.append((key, before))
+    elif before is None:
+        plan.add_services.append((key, attrs))
+    elif before != attrs:
+        plan.edit_services.append((key, before, attrs))
+    result = _finish(module, backend, current, plan)
+    result["service"] = _ipvs.service_to_dict(key, attrs, None) if attrs is not None else None
+    if module._diff:  # one service: show it without its destinations
+        for side in ("before", "after"):
+            for item in result["diff"][side]:
+                item.pop("real_servers", None)
+    return result
+
+
+def run_real_server(module):
+    """lvs.cluster.ipvs_real_server: one destination of one service; drained; drain before absent."""
+    p = module.params
+    backend = IPVSAdm(module)
+    state = p["state"]
+    try:
+        key = _key_from_params(p, persistent=1)  # port 0 is allowed here: the service decides
+        dkey, attrs = _ipvs.make_dest(
+            key,
+            p["server_address"],
+            port=p["server_port"],
+            forwarding=p["forwarding"],
+            weight=0 if state == "drained" else p["weight"],
+            upper_threshold=p["upper_threshold"],
+            lower_threshold=p["lower_threshold"],
+            tunnel_type=p["tunnel_type"],
+            tunnel_port=p["tunnel_port"],
+            tunnel_checksum=p["tunnel_checksum"],
+            names={"address": "server_address", "port": "server_port"},
+        )
+    except _ipvs.IPVSError as exc:
+        raise _input_error(exc) from exc
+    if state == "drained" and p["weight"] not in (None, 0):
+        raise ModuleError("weight: %r cannot be combined with state=drained (drained means weight 0)" % p["weight"], param="weight", value=p["weight"])
+    loaded = backend.kernel_loaded()
+    if not loaded:
+        raise ModuleError("the ip_vs kernel module is not loaded (%s does not exist): create the service with lvs.cluster.ipvs_service first" % PROC_IP_VS)
+    current = backend.read(thresholds=False)
+    if key not in current.services:
+        if state == "absent":
+            return _finish(module, backend, current, _ipvs.Plan())
+        raise ModuleError("service %s does not exist: create it with lvs.cluster.ipvs_service first" % key, service=str(key))
+    if current.dests[key]:
+        # thresholds of this one service only
+        _ipvs.merge_thresholds(current, backend.listing("--thresholds", service=key))
+    before = current.dests[key].get(dkey)
+    plan = _ipvs.Plan()
+    extra = {}
+    if state == "absent":
+        if before is not None:
+            if p["drain"] and not module.check_mode:
+                extra["drain"] = _drain(module, backend, key, dkey, before, timeout=p["drain_timeout"])
+            plan.del_dests.append((key, dkey, before))
+    elif before is None:
+        plan.add_dests.append((key, dkey, attrs))
+    elif before != attrs:
+        plan.edit_dests.append((key, dkey, before, attrs))
+    result = _finish(module, backend, current, plan, extra=extra)
+    if module._diff:
+        result["diff"] = {
+            "before": _ipvs.dest_to_dict(dkey, before, key.family) if before is not None else {},
+            "after": _ipvs.dest_to_dict(dkey, attrs, key.family) if state != "absent" else {},
+        }
+    return result
+
+
+def _drain(module, backend, key, dkey, before, *, timeout, interval=1.0):
+    """Weight 0 now, then wait until the destination has no active connections (UDP: no
+    connection entries at all) or ``timeout`` seconds passed (kube-proxy's graceful termination)."""
+    if before.weight != 0:
+        plan = _ipvs.Plan()
+        plan.edit_dests.append((key, dkey, before, before._replace(weight=0)))
+        backend.apply(plan)
+    started = time.monotonic()
+    while True:
+        counts = backend.connections(service=key).get(key, {}).get(dkey, (0, 0))
+        active = counts[0] + (counts[1] if key.protocol == "udp" else 0)
+        waited = time.monotonic() - started
+        if active == 0 or waited >= timeout:
+            break
+        time.sleep(min(interval, max(timeout - waited, 0.05)))
+    info = {"waited": round(waited, 1), "active_connections": counts[0], "inactive_connections": counts[1], "timed_out": active != 0}
+    if active:
+        server = _ipvs.hostport(dkey[0], dkey[1], key.family)
+        module.warn("drain of %s in %s timed out after %ss with %d connections left; removing it anyway" % (server, key, timeout, active))
+    return info
+
+
+def run_table(module):
+    """lvs.cluster.ipvs_table: the desired table (or the part under ``scope``) in one read and one write."""
+    p = module.params
+    backend = IPVSAdm(module)
+    try:
+        desired, names = _ipvs.table_from_model(p["services"])
+        scope = _ipvs.parse_scope(p["scope"]) if p["scope"] is not None else None
+    except _ipvs.IPVSError as exc:
+        raise _input_error(exc) from exc
+    if scope is not None:
+        for key in desired.services:
+            if not _ipvs.in_scope(key, scope):
+                raise ModuleError("services: %s (%s) is outside scope %s" % (key, names.get(key) or "", p["scope"]), param="scope", value=p["scope"])
+    backend.check_schedulers({attrs.scheduler for attrs in desired.services.values()})
+    loaded = backend.ensure_kernel(p["load_module"])
+    current = backend.read(loaded=loaded)
+    purge_services = None
+    if p["purge"] and scope is not None:
+        purge_services = lambda key: _ipvs.in_scope(key, scope)  # noqa: E731
+    plan = _ipvs.diff_tables(current, desired, purge_services=purge_services, purge_dests=p["purge"])
+    return _finish(module, backend, current, plan, names=names)
+
+
+GATHER = ("services", "stats", "rates", "timeouts", "daemon", "connections")
+
+
+def _numbers(cols, fields):
+    out = {}
+    for col, value in zip(cols, fields):
+        try:
+            out[col.lower()] = int(value)
+        except ValueError:
+            out[col.lower()] = value
+    return out
+
+
+def run_info(module):
+    """lvs.cluster.ipvs_info: read-only view of the table and its counters."""
+    gather = set(module.params["gather"])
+    backend = IPVSAdm(module)
+    result = {"changed": False, "ip_vs_loaded": backend.kernel_loaded()}
+    if not result["ip_vs_loaded"]:
+        module.warn("the ip_vs kernel module is not loaded (%s does not exist): the IPVS table is empty" % PROC_IP_VS)
+        for name in gather:
+            result[name] = {} if name in ("timeouts",) else []
+        return result
+    if gather & {"services", "stats", "rates", "connections"}:
+        table = backend.read(thresholds=False)
+        listing = backend.listing("--thresholds") if any(table.dests.values()) else ""
+        if listing:
+            _ipvs.merge_thresholds(table, listing)
+        services = table.to_list()
+        index = {}
+        for key, item in zip(sorted(table.services, key=_ipvs._sort_key), services):
+            index[key] = (item, {(d["address"], d["port"]): d for d in item["real_servers"]})
+        if "connections" in gather:
+            counts = _ipvs.connection_counts(listing) if listing else {}
+            for key, (item, dests) in index.items():
+                total = [0, 0]
+                for dkey, dest in dests.items():
+                    active, inactive = counts.get(key, {}).get(dkey, (0, 0))
+                    dest["connections"] = {"active": active, "inactive": inactive}
+                    total[0] += active
+                    total[1] += inactive
+                item["connections"] = {"active": total[0], "inactive": total[1]}
+        for name, option in (("stats", "--stats"), ("rates", "--rate")):
+            if name not in gather:
+                continue
+            svc_cols, dest_cols, data = _ipvs.parse_list(backend.listing(option, "--exact"))
+            for key, entry in data.items():
+                if key not in index:
+                    continue
+                item, dests = index[key]
+                item[name] = _numbers(svc_cols, entry["fields"])
+                for dkey, fields in entry["dests"].items():
+                    if dkey in dests:
+                        dests[dkey][name] = _numbers(dest_cols, fields)
+        result["services"] = services
+    if "timeouts" in gather:
+        result["timeouts"] = parse_timeouts(backend.listing("--timeout"))
+    if "daemon" in gather:
+        result["daemon"] = parse_daemon(backend.listing("--daemon"))
+    return result
+
+
+def parse_timeouts(text):
+    """'Timeout (tcp tcpfin udp): 900 120 300' -> {'tcp': 900, 'tcpfin': 120, 'udp': 300}."""
+    for line in text.splitlines():
+        if line.startswith("Timeout ("):
+            names = line[len("Timeout (") : line.index(")")].split()
+            values = line.split(":", 1)[1].split()
+            return dict(zip(names, (int(v) for v in values)))
+    raise ModuleError("unexpected output of ipvsadm -Ln --timeout: %r" % text)
+
+
+def parse_daemon(text):
+    """'master sync daemon (mcast=eth0, syncid=1, ...)' lines -> list of dicts."""
+    daemons = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if " sync daemon (" not in line:
+            continue
+        state, rest = line.split(" sync daemon (", 1)
+        entry = {"state": state}
+        for part in rest.rstrip(")").split(","):
+            name, _, value = part.strip().partition("=")
+            name = {"mcast": "mcast_interface", "group": "mcast_group", "port": "mcast_port", "ttl": "mcast_ttl", "maxlen": "sync_maxlen"}.get(name, name)
+            entry[name] = int(value) if value.isdigit() else value
+        daemons.append(entry)
+    return daemons
