@@ -611,3 +611,41 @@ def has_forwarding(services, forwarding):
     want = FORWARDING_ALIASES[forwarding]
     return any(rs["forwarding"] == want for svc in services for rs in svc["real_servers"]) or any(
         svc["forwarding"] == want for svc in services)
+
+
+_IPVS_RS_KEYS = ("address", "port", "weight", "forwarding", "upper_threshold", "lower_threshold")
+
+
+def ipvs_services(services):
+    """Normalised services -> the input of ``ipvs_table`` (one entry per kernel virtual service:
+    groups expanded, keepalived-only keys dropped, real servers by address)."""
+    out = []
+    for svc in services:
+        tunnels = _unique([rs["tunnel"] for rs in svc["real_servers"] if rs["tunnel"] is not None])
+        if len(tunnels) > 1:
+            raise ServiceModelError("service %r: tunnel: ipvs_table takes one tunnel setting per service, the real servers give %d"
+                                    % (svc["name"], len(tunnels)))
+        tunnel = tunnels[0] if tunnels else svc["tunnel"]
+        for i, member in enumerate(svc["virtual_servers"]):
+            entry = {
+                "name": svc["name"] if len(svc["virtual_servers"]) == 1 else "%s/%d" % (svc["name"], i),
+                "protocol": member["protocol"],
+                "family": member["family"],
+                "scheduler": svc["scheduler"],
+                "sched_flags": list(svc["sched_flags"]),
+                "forwarding": svc["forwarding"],
+                "one_packet": svc["one_packet"],
+                "real_servers": [{k: rs[k] for k in _IPVS_RS_KEYS if rs[k] is not None} for rs in svc["real_servers"]],
+            }
+            if member["fwmark"] is not None:
+                entry["fwmark"] = member["fwmark"]
+            else:
+                entry.update(address=member["address"], port=member["port"])
+            if svc["persistence"]:
+                entry["persistence"] = {k: v for k, v in svc["persistence"].items() if v is not None}
+            if svc["persistence_engine"]:
+                entry["persistence_engine"] = svc["persistence_engine"]
+            if tunnel:
+                entry["tunnel"] = {k: v for k, v in tunnel.items() if v is not None}
+            out.append(entry)
+    return out

@@ -12,6 +12,7 @@ from ansible_collections.lvs.cluster.plugins.module_utils._service_model import 
     has_forwarding,
     host_services,
     host_vips,
+    ipvs_services,
     normalise_services,
     schedulers_in_use,
     service_vips,
@@ -313,3 +314,23 @@ def test_top_level_type_errors():
     with pytest.raises(ServiceModelError, match=r"service #0: expected a mapping"):
         normalise_services(["web"])
     assert normalise_services(None) == []
+
+
+def test_ipvs_services_projection_is_accepted_by_ipvs_model():
+    services = norm(
+        svc(persistence={"timeout": 60, "netmask": 24}),
+        {"name": "g", "port": 443, "group": [{"address": "192.0.2.10"}, {"fwmark": 9}], "check": {"type": "tcp", "connect_port": 443},
+         "forwarding": "nat", "real_servers": [{"host": "app1", "port": 8443}]},
+        {"name": "t", "address": "192.0.2.80", "port": 80, "forwarding": "tunnel", "tunnel": {"type": "gue", "port": 6080},
+         "real_servers": [{"address": "192.0.2.21"}]},
+    )
+    flat = ipvs_services(services)
+    assert [e["name"] for e in flat] == ["web", "g/0", "g/1", "t"]
+    assert flat[0]["persistence"] == {"timeout": 60, "netmask": "255.255.255.0"}
+    assert flat[2] == {"name": "g/1", "protocol": "tcp", "family": "ipv4", "scheduler": "wlc", "sched_flags": [], "forwarding": "masquerade",
+                       "one_packet": False, "fwmark": 9, "real_servers": [{"address": "198.51.100.31", "port": 8443, "weight": 1,
+                                                                          "forwarding": "masquerade", "upper_threshold": 0, "lower_threshold": 0}]}
+    assert flat[3]["tunnel"] == {"type": "gue", "port": 6080}
+    ipvs = pytest.importorskip("ansible_collections.lvs.cluster.plugins.module_utils._ipvs")
+    table, _names = ipvs.table_from_model(flat)
+    assert len(table.services) == 4
