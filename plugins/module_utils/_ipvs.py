@@ -489,7 +489,7 @@ def make_service_attrs(key, *, scheduler=None, persistent=0, netmask=None, persi
     if persistence_engine is not None and persistence_engine not in PERSISTENCE_ENGINES:
         raise _bad(prefix + "persistence_engine", persistence_engine, "must be one of %s" % ", ".join(PERSISTENCE_ENGINES))
     if one_packet and key.protocol not in ("udp", "fwmark"):
-        raise _bad(prefix + "one_packet", one_packet, "is for UDP (or fwmark) services only, not %s" % key)
+        raise _bad(prefix + "one_packet", one_packet, "is for UDP (or fwmark) services only, not %s" % (key,))
     bits = 0
     for name in sched_flags or ():
         if name not in _FLAG_BITS:
@@ -527,7 +527,7 @@ def make_dest(
     if forwarding not in FORWARDING:
         raise _bad(_p("forwarding"), forwarding, "must be one of %s" % ", ".join(FORWARDING))
     addr, _fam = normalise_address(_p("address"), address, key.family)
-    dport = key.port if port is None else _int(_p("port"), port, 0 if key.protocol == "fwmark" else 1, 65535)
+    dport = key.port if port is None else _int(_p("port"), port, 0 if key.port == 0 else 1, 65535)
     if forwarding != "masquerade":
         if key.protocol == "fwmark":
             dport = 0  # ipvsadm: only NAT keeps a real port; DR/TUN use the (absent) service port
@@ -669,7 +669,7 @@ def table_from_model(services, where="services"):
     for index, svc in enumerate(services):
         key, attrs, dests = service_from_model(svc, "%s[%d]" % (where, index))
         if key in table.services:
-            raise _bad("%s[%d]" % (where, index), svc.get("name") or str(key), "repeats the service %s" % key)
+            raise _bad("%s[%d]" % (where, index), svc.get("name") or str(key), "repeats the service %s" % (key,))
         table.services[key] = attrs
         table.dests[key] = dests
         names[key] = svc.get("name")
@@ -816,7 +816,8 @@ def _changes(before, after):
 
 
 def plan_report(plan, names=None):
-    """``added``, ``changed``, ``removed``: lists of {service, name?, destination?, changes?}."""
+    """``added``, ``modified``, ``removed``: lists of {service, name?, destination?, changes?}.
+    (Not ``changed``: Ansible reserves that key for its boolean.)"""
     names = names or {}
 
     def entry(key, dkey=None, before=None, after=None):
@@ -835,7 +836,7 @@ def plan_report(plan, names=None):
     added = [entry(k) for k, _a in plan.add_services] + [entry(k, d) for k, d, _a in plan.add_dests]
     changed = [entry(k, None, b, a) for k, b, a in plan.edit_services] + [entry(k, d, b, a) for k, d, b, a in plan.edit_dests]
     removed = [entry(k, d) for k, d, _b in plan.del_dests] + [entry(k) for k, _b in plan.del_services]
-    return {"added": added, "changed": changed, "removed": removed}
+    return {"added": added, "modified": changed, "removed": removed}
 
 
 def split_applied(plan, table):

@@ -290,7 +290,7 @@ def run_real_server(module):
     if key not in current.services:
         if state == "absent":
             return _finish(module, backend, current, _ipvs.Plan())
-        raise ModuleError("service %s does not exist: create it with lvs.cluster.ipvs_service first" % key, service=str(key))
+        raise ModuleError("service %s does not exist: create it with lvs.cluster.ipvs_service first" % (key,), service=str(key))
     if current.dests[key]:
         # thresholds of this one service only
         _ipvs.merge_thresholds(current, backend.listing("--thresholds", service=key))

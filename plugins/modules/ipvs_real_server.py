@@ -161,7 +161,7 @@ added:
   type: list
   elements: dict
   sample: [{"service": "tcp/192.0.2.10:80", "destination": "192.0.2.11:80"}]
-changed:
+modified:
   description: Destinations edited in place, with C(changes) mapping each attribute to C([before, after]).
   returned: always
   type: list

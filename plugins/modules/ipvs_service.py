@@ -154,8 +154,8 @@ added:
   type: list
   elements: dict
   sample: []
-changed:
-  description: Services edited in place, with RV(changed[].changes) mapping each attribute to C([before, after]).
+modified:
+  description: Services edited in place, with RV(modified[].changes) mapping each attribute to C([before, after]).
   returned: always
   type: list
   elements: dict

@@ -104,7 +104,7 @@ added:
   type: list
   elements: dict
   sample: [{"service": "tcp/192.0.2.10:80", "name": "web"}, {"service": "tcp/192.0.2.10:80", "name": "web", "destination": "192.0.2.11:80"}]
-changed:
+modified:
   description: Services and real servers edited in place; C(changes) maps each attribute to C([before, after]).
   returned: always
   type: list
@@ -128,15 +128,15 @@ loaded_module:
   type: str
   sample: ip_vs
 applied:
-  description: After a failed C(ipvsadm -R), the changes (same shape as RV(added)/RV(changed)/RV(removed)) found in the re-read table.
+  description: After a failed C(ipvsadm -R), the changes (same shape as RV(added)/RV(modified)/RV(removed)) found in the re-read table.
   returned: failure of ipvsadm -R
   type: dict
-  sample: {"added": [], "changed": [], "removed": []}
+  sample: {"added": [], "modified": [], "removed": []}
 not_applied:
   description: After a failed C(ipvsadm -R), the changes not found in the re-read table.
   returned: failure of ipvsadm -R
   type: dict
-  sample: {"added": [{"service": "tcp/192.0.2.10:80"}], "changed": [], "removed": []}
+  sample: {"added": [{"service": "tcp/192.0.2.10:80"}], "modified": [], "removed": []}
 diff:
   description: The services that change, before and after.
   returned: diff mode
