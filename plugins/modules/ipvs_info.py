@@ -12,7 +12,7 @@ description:
   - Returns the current IPVS table as structured data (the same shape M(lvs.cluster.ipvs_table) reports), and on request
     traffic statistics, rates, connection counts, the protocol timeouts and the state of the connection sync daemons.
   - When the C(ip_vs) kernel module is not loaded it says so (RV(ip_vs_loaded)) and returns an empty table; it never loads it.
-author: lvs.cluster developers
+author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform

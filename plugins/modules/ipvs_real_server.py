@@ -12,7 +12,7 @@ description:
   - Adds, edits in place (C(ipvsadm -e)), drains (weight 0) or removes one destination of an existing virtual service.
   - With O(state=absent) and O(drain=true) the destination first gets weight 0 and the module waits until it has no active
     connections (UDP, no connection entries) or O(drain_timeout) passes, then removes it, like kube-proxy's graceful termination.
-author: lvs.cluster developers
+author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform

@@ -13,7 +13,7 @@ description:
     O(port), or by O(fwmark) (and O(family)).
   - Its real servers are left alone; manage them with M(lvs.cluster.ipvs_real_server) or the whole table with M(lvs.cluster.ipvs_table).
   - Reads the table with one C(ipvsadm -Sn) and writes with one C(ipvsadm -R); ipvsadm runs in the C locale.
-author: lvs.cluster developers
+author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform
@@ -155,7 +155,7 @@ added:
   elements: dict
   sample: []
 modified:
-  description: Services edited in place, with RV(modified[].changes) mapping each attribute to C([before, after]).
+  description: Services edited in place, with C(changes) mapping each attribute to C([before, after]).
   returned: always
   type: list
   elements: dict

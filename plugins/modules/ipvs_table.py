@@ -16,7 +16,7 @@ description:
   - Nothing that is not listed is removed unless O(purge=true); services are only purged under O(scope).
   - If C(ipvsadm -R) fails half-way, the table is re-read and the failure lists RV(applied) and RV(not_applied).
   - The keepalived-only fields of the model (C(check), C(sorry_server), C(quorum), ...) are accepted and ignored.
-author: lvs.cluster developers
+author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform
