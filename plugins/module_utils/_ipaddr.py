@@ -57,7 +57,7 @@ class Vip:
 def parse_vip(text, interface, label=None, force_prefix=False):
     """Validate one item of ``addresses`` (ModuleError names the value)."""
     raw = str(text).strip()
-    address, _, prefix = raw.partition("/")
+    address, _sep, prefix = raw.partition("/")
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -31,7 +31,7 @@ _IP_CMD = re.compile(r"^(?:\S*/)?ip address (?:replace|add) (?P<cidr>\S+) dev (?
 
 
 def _vip_from_cidr(cidr, interface, label=None):
-    address, _, prefix = cidr.partition("/")
+    address, _sep, prefix = cidr.partition("/")
     return parse_vip(address + "/" + (prefix or ("32" if ":" not in address else "128")), interface, label, force_prefix=True)
 
 
@@ -169,7 +169,7 @@ class NetworkdBackend(Backend):
             if line.startswith("[") and line.endswith("]"):
                 section = line[1:-1]
             elif section == "Match" and "=" in line and not line.startswith(("#", ";")):
-                key, _, value = line.partition("=")
+                key, _sep, value = line.partition("=")
                 if key.strip() == "Name":
                     names += value.split()
                 elif key.strip() in ("Type", "MACAddress", "Driver", "Path", "PermanentMACAddress", "Kind"):
@@ -207,7 +207,7 @@ class NetworkdBackend(Backend):
                 if section == "Address":
                     blocks.append({})
             elif section == "Address" and "=" in line and not line.startswith(("#", ";")):
-                key, _, value = line.partition("=")
+                key, _sep, value = line.partition("=")
                 blocks[-1][key.strip()] = value.strip()
         for block in blocks:
             if "Address" in block:

@@ -18,7 +18,7 @@ description:
   - Persistent state is a save file in C(/etc/lvs-cluster/) (C(arptables.rules), or C(arptables.nft) for nftables)
     restored at boot by the enabled unit C(lvs-cluster-arptables.service). Every call adds its rules to (or removes
     them from) that file.
-author: lvs.cluster developers
+author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform

@@ -16,7 +16,7 @@ description:
   - Only the listed addresses are touched. Loopback addresses (C(127.0.0.0/8), C(::1)) are refused and addresses
     not listed are never removed. Persistence files are only those this module created.
   - Combine with M(lvs.cluster.sysctl_arp) or M(lvs.cluster.arptables_rule), or the real server answers ARP for the VIP.
-author: lvs.cluster developers
+author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform
@@ -34,7 +34,7 @@ options:
   addresses:
     description:
       - VIPs as C(ADDRESS) or C(ADDRESS/PREFIX). Without a prefix V(/32) (IPv4) or V(/128) (IPv6) is used.
-      - Any other prefix is refused unless O(force_prefix=true): a wider prefix on C(lo) makes the kernel treat the
+      - Any other prefix is refused unless O(force_prefix=true), because a wider prefix on C(lo) makes the kernel treat the
         whole network as local.
     type: list
     elements: str

@@ -16,7 +16,7 @@ description:
   - The kernel applies the maximum of C(all) and the interface value for C(arp_ignore), C(arp_announce) and
     C(rp_filter), so the default O(interfaces) V([all, lo]) covers every interface.
   - Dots in interface names (VLANs such as C(eth0.100)) are written as slashes in the sysctl file, as C(sysctl) expects.
-author: lvs.cluster developers
+author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform
