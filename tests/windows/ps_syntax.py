@@ -127,12 +127,13 @@ def check(text, path="<text>"):
     findings = []
     stack = []
     command_start = True
-    prev_word = None
+    after_pipe = False
     try:
         for kind, value, line in tokens(text):
             if kind == "open":
                 stack.append((value[-1], line, value == "@{"))
                 command_start = value in ("(", "{")
+                after_pipe = False
             elif kind == "close":
                 if not stack or stack[-1][0] != PAIRS[value]:
                     opener = stack[-1] if stack else None
@@ -143,19 +144,19 @@ def check(text, path="<text>"):
                     stack.pop()
                 command_start = False
             elif kind in ("newline", "pipe", "semicolon"):
+                after_pipe = kind == "pipe"
                 # inside a hashtable literal a new line starts a key, not a command
                 command_start = kind == "pipe" or not (stack and stack[-1][2])
             elif kind == "word":
                 low = value.lower()
-                if command_start and low in ALIASES and prev_word != "-" and not (low == "foreach" and stack and stack[-1][0] == "("):
-                    if not (low in KEYWORDS):
-                        findings.append(f"{path}:{line}: alias '{value}' - spell the command out")
-                    elif low == "foreach" and kind == "word":
-                        pass
+                # `foreach (...)` opening a statement is the keyword; after a pipe it is ForEach-Object's alias
+                keyword_use = low in KEYWORDS and not after_pipe
+                if command_start and low in ALIASES and not keyword_use:
+                    findings.append(f"{path}:{line}: alias '{value}' - spell the command out")
                 if command_start and low in ("write-host", "invoke-expression"):
                     findings.append(f"{path}:{line}: {value} is not allowed in a module")
                 command_start = low in KEYWORDS and low not in ("param",)
-                prev_word = low
+                after_pipe = False
     except Finding as exc:
         findings.append(f"{path}: {exc}")
         return findings

@@ -36,6 +36,7 @@ Function Get-Thing {
 { unbalanced inside a here-string is fine (
 '@
     Get-ChildItem -Path $x | ForEach-Object { $_.Name } | Where-Object { $_ -ne $y }
+    foreach ($item in @(1, 2)) { $item }
     return ${z}
 }
 """
@@ -51,6 +52,7 @@ BAD = {
     "alias-gci": ("gci C:\\ | % { $_ }\n", "alias 'gci'"),
     "alias-percent": ("Get-ChildItem | % { $_ }\n", "alias '%'"),
     "alias-where": ("Get-ChildItem | where { $_ }\n", "alias 'where'"),
+    "alias-foreach-after-pipe": ("Get-ChildItem | foreach { $_ }\n", "alias 'foreach'"),
     "no-param": ("Function Get-X {\n  $a = 1\n}\n", "no param() block"),
     "write-host": ("Write-Host 'x'\n", "Write-Host is not allowed"),
     "no-ansible-basic": ("#!powershell\n$a = 1\n", "Ansible.Basic"),
