@@ -95,9 +95,11 @@ def test_restart_keeps_serving_without_ansible(dr, converged):
         wait_for(lambda h=host: VIP in lo_addrs(dr, h), 60, what=f"{host}: VIP back on lo")
     assert dr.exec("rs1", "sysctl -n net.ipv4.conf.all.arp_ignore").stdout.strip() == "1"
     assert VIP in dr.exec("rs2", "arptables -S 2>/dev/null || arptables -L -n").stdout
-    split = wait_for(lambda: (lambda c: c if c == {"rs1": 10, "rs2": 10} else None)(fetch_split(dr, "cl1", f"http://{VIP}/", 20)),
-                     60, what="traffic split after restart")
-    assert split == {"rs1": 10, "rs2": 10}
+    def even_split():
+        counts = fetch_split(dr, "cl1", f"http://{VIP}/", 20)
+        return counts if counts == {"rs1": 10, "rs2": 10} else None
+
+    assert wait_for(even_split, 60, what="traffic split after restart") == {"rs1": 10, "rs2": 10}
 
 
 def test_purge_moves_a_vip_off_and_switches_method(dr, converged):

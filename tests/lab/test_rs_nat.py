@@ -88,7 +88,7 @@ def test_drift_is_repaired(nat, converged):
 def test_restart_keeps_serving_without_ansible(nat, converged):
     nat.exec("nat1", f"ip route del default via {GW} || true")
     reboot_container(nat, "nat1", "true")
-    reboot_container(nat, "nat2", f"ip rule del priority 1000 ipproto tcp sport 80 table 100; ip route flush table 100; true")
+    reboot_container(nat, "nat2", "ip rule del priority 1000 ipproto tcp sport 80 table 100; ip route flush table 100; true")
     wait_for(lambda: defaults(nat, "nat1") and defaults(nat, "nat2", 100), 60, what="routes back")
     expected_state(nat)
     assert fetch_split(nat, "cl1", f"http://{VIP}/", 20) == {"nat1": 10, "nat2": 10}
