@@ -1,0 +1,250 @@
+# Copyright (c) lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The director's keepalived.conf for a matrix of service models: keepalived -t accepts every one,
+the structure is what the model says, two golden files pin the exact text."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import HERE, SCENARIOS, run_playbook
+
+KEEPALIVED = shutil.which("keepalived") or "/usr/sbin/keepalived"
+CONFIG_TEST = HERE.parent.parent / "roles" / "director" / "files" / "keepalived-config-test"
+needs_keepalived = pytest.mark.skipif(not os.path.exists(KEEPALIVED), reason="keepalived not installed on this host")
+GOLDEN = ("dr_http", "nat_gateway")
+
+
+def blocks(text, keyword):
+    """Bodies of top-level-or-nested blocks that start with ``keyword`` (brace matching)."""
+    out = []
+    for match in re.finditer(r"^[ \t]*%s\b[^{\n]*\{" % re.escape(keyword), text, re.M):
+        depth, i = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        out.append(text[match.start():i])
+    return out
+
+
+def keepalived_t(path):
+    """The role's validator: keepalived -t, repeated with script_user root only when keepalived#2617 kills it."""
+    return subprocess.run(["sh", str(CONFIG_TEST), str(path)], capture_output=True, text=True, check=False, env=dict(os.environ, KEEPALIVED=KEEPALIVED))
+
+
+@needs_keepalived
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("host", ["dir1", "dir2"])
+def test_keepalived_accepts(rendered, scenario, host):
+    proc = keepalived_t(rendered[scenario][host]["path"])
+    assert proc.returncode == 0, "keepalived -t rc=%d\n%s%s\n%s" % (proc.returncode, proc.stdout, proc.stderr, rendered[scenario][host]["conf"])
+
+
+@needs_keepalived
+def test_keepalived_t_catches_errors(rendered, tmp_path):
+    """The check above can fail: a broken file is refused with a line-numbered message."""
+    broken = tmp_path / "broken.conf"
+    broken.write_text(rendered["dr_http"]["dir1"]["conf"].replace("lvs_sched wrr", "lvs_sched fastest"))
+    proc = keepalived_t(broken)
+    assert proc.returncode != 0
+    assert re.search(r"Line \d+", proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_modern_syntax_and_no_secret(rendered, scenario):
+    for host in ("dir1", "dir2"):
+        conf = rendered[scenario][host]["conf"]
+        assert conf.startswith("#")
+        assert "Ansible managed" in "\n".join(conf.splitlines()[:3])
+        for old in ("nb_get_retry", "lb_algo", "lb_kind", "lvs_sync_daemon_interface", "connect_port 0"):
+            assert old not in conf
+        assert "auth_pass" not in conf
+        assert "s3cr3t" not in conf
+
+
+def test_dr_http(rendered):
+    dir1, dir2 = rendered["dr_http"]["dir1"]["conf"], rendered["dr_http"]["dir2"]["conf"]
+    front = rendered["_interfaces"][0]
+    assert rendered["dr_http"]["dir1"]["auth"].splitlines()[-2:] == ["auth_type PASS", "auth_pass s3cr3tXy"]
+    (inst,) = blocks(dir1, "vrrp_instance LVS_FRONT")
+    assert "state BACKUP" in inst and "priority 150" in inst
+    assert "track_interface {\n        %s\n    }" % rendered["_interfaces"][1] in inst or rendered["_interfaces"][0] == rendered["_interfaces"][1]
+    assert "unicast_src_ip 192.0.2.2" in inst
+    assert re.search(r"unicast_peer \{\s+192\.0\.2\.3\s+\}", inst)
+    assert "192.0.2.3" not in blocks(dir2, "unicast_peer")[0] and "192.0.2.2" in blocks(dir2, "unicast_peer")[0]
+    assert "192.0.2.10/32 dev %s" % front in inst
+    assert "preempt_delay 30" in inst
+    assert "track_script" in inst and "chk_haproxy" in inst
+    assert 'notify_master "/bin/true master"' in inst
+    assert not blocks(dir1, "vrrp_sync_group")
+    (gdefs,) = blocks(dir1, "global_defs")
+    assert "lvs_timeouts tcp 900 tcpfin 120 udp 300" in gdefs
+    assert "lvs_sync_daemon %s LVS_FRONT id 51" % front in gdefs
+    assert "enable_script_security" in gdefs and "script_user nobody" in gdefs
+    (vs,) = blocks(dir1, "virtual_server 192.0.2.10 80")
+    for line in ("lvs_sched wrr", "lvs_method DR", "persistence_timeout 600", "persistence_granularity 255.255.255.0", "alpha", "omega",
+                 "quorum 1", 'quorum_up "/bin/true up"', "inhibit_on_failure", "sorry_server 192.0.2.99 80", "sorry_server_inhibit",
+                 "virtualhost www.example.test", "delay_loop 5"):
+        assert re.search(r"^\s*%s$" % re.escape(line), vs, re.M), line
+    servers = blocks(vs, "real_server")
+    assert [s.split()[1] for s in servers] == ["192.0.2.11", "192.0.2.12", "192.0.2.13"]
+    assert "uthreshold 1000" in servers[0] and "lthreshold 800" in servers[0]
+    assert all(len(blocks(s, "HTTP_GET")) == 1 for s in servers)
+    assert "status_code 200 204" in servers[0]
+    assert "virtualhost alt.example.test" in servers[1]
+    assert "warmup 5" in servers[2]
+
+
+def test_nat_gateway_moves_with_the_vips(rendered):
+    conf = rendered["nat_gateway"]["dir1"]["conf"]
+    inside = rendered["_interfaces"][1]
+    (group,) = blocks(conf, "vrrp_sync_group LVS")
+    assert re.search(r"group \{\s+LVS_FRONT\s+LVS_INSIDE\s+\}", group)
+    assert "notify_master" in group
+    (inst,) = blocks(conf, "vrrp_instance LVS_INSIDE")
+    assert "interface %s" % inside in inst and "virtual_router_id 52" in inst
+    assert "198.51.100.1/24 dev %s" % inside in inst
+    assert "unicast_src_ip 198.51.100.2" in inst and "198.51.100.3" in inst
+    assert "nopreempt" in inst and "state BACKUP" in inst
+    assert "notify_master" not in inst
+    (app,) = blocks(conf, "virtual_server 192.0.2.20 443")
+    assert "lvs_method NAT" in app
+    assert [s.split()[1:3] for s in blocks(app, "real_server")] == [["198.51.100.11", "8443"], ["198.51.100.12", "8443"]]
+    assert "digest 9b3a0c85a887a256d6939da88aabd8cd" in app and "SSL_GET" in app
+    (mail,) = blocks(conf, "virtual_server 192.0.2.20 25")
+    assert "helo_name lb.example.test" in mail and len(blocks(mail, "SMTP_CHECK")) == 2
+    # one VIP, two services: held once
+    assert blocks(conf, "vrrp_instance LVS_FRONT")[0].count("192.0.2.20/32") == 1
+
+
+def test_tunnel_udp_dns(rendered):
+    conf = rendered["tun_udp"]["dir1"]["conf"]
+    (tun,) = blocks(conf, "virtual_server 192.0.2.30 80")
+    assert "lvs_method TUN type gue port 6080 remcsum" in tun
+    rs = blocks(tun, "real_server")
+    assert "lvs_method" not in rs[0]
+    assert "lvs_method TUN type gre csum" in rs[1]
+    assert "lvs_method TUN type ipip" in rs[2]
+    (syslog,) = blocks(conf, "virtual_server 192.0.2.31 514")
+    assert "protocol UDP" in syslog and re.search(r"^\s*ops$", syslog, re.M)
+    assert "payload 3c31333e74657374" in syslog and "UDP_CHECK" in syslog
+    (dns,) = blocks(conf, "virtual_server 192.0.2.32 53")
+    assert "type A" in dns and "name example.test." in dns
+
+
+def test_fwmark_ipv6(rendered):
+    conf = rendered["fwmark_ipv6"]["dir1"]["conf"]
+    front = rendered["_interfaces"][0]
+    (inst,) = blocks(conf, "vrrp_instance LVS_FRONT")
+    (vips,) = blocks(inst, "virtual_ipaddress")
+    (excluded,) = blocks(inst, "virtual_ipaddress_excluded")
+    for vip in ("192.0.2.40/32", "192.0.2.41/32", "192.0.2.254/24"):
+        assert "%s dev %s" % (vip, front) in vips
+    assert "2001:db8:1::40/128 dev %s" % front in excluded and "2001:db8:1::10/128" in excluded
+    (mark,) = blocks(conf, "virtual_server fwmark 5")
+    assert "sh-port" in mark and "sh-fallback" in mark and "connect_port 80" in mark and "protocol" not in mark
+    assert [s.split()[:3] for s in blocks(mark, "real_server")] == [["real_server", "192.0.2.11", "{"], ["real_server", "192.0.2.12", "{"]]
+    (mark6,) = blocks(conf, "virtual_server fwmark 6")
+    assert "ip_family inet6" in mark6 and "mh-port" in mark6 and "PING_CHECK" in mark6
+    (web6,) = blocks(conf, "virtual_server 2001:db8:1::10 80")
+    assert "persistence_granularity 64" in web6
+    rs = blocks(web6, "real_server")
+    assert rs[0].split()[1] == "2001:db8:1::11" and 'misc_path "/bin/true"' in rs[0] and "misc_dynamic" in rs[0]
+    assert "CHECK" not in rs[1]
+
+
+def test_groups_and_multicast(rendered):
+    conf = rendered["groups"]["dir1"]["conf"]
+    (group,) = blocks(conf, "virtual_server_group shop")
+    assert [line.strip() for line in group.splitlines()[1:-1]] == ["192.0.2.50 443", "192.0.2.51 443", "192.0.2.52 8443", "fwmark 7"]
+    assert blocks(conf, "virtual_server group shop")
+    assert "unicast" not in conf
+    assert "192.0.2.50/32" in blocks(conf, "vrrp_instance LVS_FRONT")[0]
+
+
+def test_empty_model_is_vrrp_only(rendered):
+    conf = rendered["vrrp_only"]["dir1"]["conf"]
+    assert "virtual_server" not in conf
+    assert "192.0.2.254/24 dev" in blocks(conf, "vrrp_instance LVS_FRONT")[0]
+
+
+@pytest.mark.parametrize("scenario", GOLDEN)
+def test_golden(rendered, scenario):
+    front, inside = rendered["_interfaces"]
+    text = rendered[scenario]["dir1"]["original"]
+    # interface names depend on the machine (front and inside may be one interface here); the
+    # structural tests check which interface each part uses
+    for name in {front, inside}:
+        text = re.sub(r"\b%s\b" % re.escape(name), "IFACE", text)
+    golden = HERE / "golden" / ("%s-dir1.conf" % scenario)
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+
+
+BAD_INPUT = {
+    "unknown scheduler": ({"lvs_virtual_services": [{"name": "web", "address": "192.0.2.10", "port": 80, "scheduler": "fastest",
+                                                     "real_servers": []}]}, r"service 'web' \(#0\): scheduler: 'fastest' is not an IPVS scheduler"),
+    "unknown lvs_method": ({"lvs_virtual_services": [{"name": "web", "address": "192.0.2.10", "port": 80, "forwarding": "bridge",
+                                                      "real_servers": []}]}, r"forwarding: 'bridge' is not one of"),
+    "unknown checker": ({"lvs_virtual_services": [{"name": "web", "address": "192.0.2.10", "port": 80, "check": {"type": "http_get"},
+                                                   "real_servers": []}]}, r"check.type: 'http_get' is not one of"),
+    "duplicate VIP:port": ({"lvs_virtual_services": [{"name": "a", "address": "192.0.2.10", "port": 80, "real_servers": []},
+                                                     {"name": "b", "address": "192.0.2.10", "port": 80, "real_servers": []}]},
+                           r"service 'b' \(#1\): address: duplicate virtual service tcp 192.0.2.10:80"),
+    "NAT real server without port": ({"lvs_virtual_services": [{"name": "m", "fwmark": 3, "forwarding": "nat", "check": {"type": "none"},
+                                                               "real_servers": [{"host": "nat1"}]}]},
+                                     r"real_servers\[0\].port: a NAT real server of a service without a port"),
+    "virtual_router_id 300": ({"director_vrrp_virtual_router_id": 300}, r"director_vrrp_virtual_router_id: 300 is out of range 1-255"),
+    "priority 0": ({"director_vrrp_priority": 0}, r"^director: director_vrrp_priority: 0 is out of range 1-254 \(255 is the address owner\)$"),
+    "priority 255": ({"director_vrrp_priority": 255}, r"director_vrrp_priority: 255 is out of range 1-254"),
+    "preempt_delay with MASTER": ({"director_vrrp_preempt_delay": 10, "director_vrrp_state": "MASTER"},
+                                  r"preempt_delay needs director_vrrp_state BACKUP \(got MASTER\)"),
+    "nopreempt with MASTER": ({"director_vrrp_nopreempt": True, "director_vrrp_state": "MASTER"}, r"nopreempt needs director_vrrp_state BACKUP"),
+    "state typo": ({"director_vrrp_state": "master"}, r"director_vrrp_state.*(MASTER|choices)"),
+    "priority not an int": ({"director_vrrp_priority": "high"}, r"director_vrrp_priority"),
+    "long password": ({"director_vrrp_auth_pass": "much-too-long"}, r"director_vrrp_auth_pass: must be 1-8 printable"),
+    "no address for VRRP": ({"lvs_virtual_services": []}, r"VRRP needs at least one address to hold"),
+    "NAT pair without gateway": ({"lvs_virtual_services": [{"name": "n", "address": "192.0.2.10", "port": 80, "forwarding": "nat",
+                                                           "real_servers": [{"host": "nat1"}]}]},
+                                 r"director_nat_gateway: NAT services on a director pair need director_nat_gateway"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_input_results(collections_path, tmp_path_factory):
+    """Run the whole role (check mode, no packages) once per bad input; collect the failure messages."""
+    out = tmp_path_factory.mktemp("bad")
+    front, _inside = __import__("conftest").interfaces()
+    tasks = []
+    for i, (label, (case_vars, _match)) in enumerate(BAD_INPUT.items()):
+        case = dict({"director_manage_packages": False, "director_vrrp_interface": front}, **case_vars)
+        tasks.append({"name": "Case %s" % label, "block": [
+            {"name": "Run the role", "ansible.builtin.include_role": {"name": "lvs.cluster.director"}, "vars": case},
+            {"name": "Record no failure", "ansible.builtin.set_fact": {"case_%d" % i: "NO FAILURE"}},
+        ], "rescue": [
+            {"name": "Record the failure", "ansible.builtin.set_fact": {"case_%d" % i: "{{ ansible_failed_result.msg | default(ansible_failed_result) }}"}},
+        ]})
+    tasks.append({"name": "Write results", "ansible.builtin.copy": {
+        "content": "{{ {%s} | to_json }}" % ", ".join("'%d': case_%d" % (i, i) for i in range(len(BAD_INPUT))),
+        "dest": str(out / "results.json"), "mode": "0600"}, "check_mode": False})
+    playbook = out / "bad.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "Bad input", "hosts": "dir1", "gather_facts": False, "check_mode": True, "tasks": tasks}], sort_keys=False))
+    proc = run_playbook(collections_path, playbook, {}, out)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    return {label: str(results[str(i)]) for i, label in enumerate(BAD_INPUT)}
+
+
+@pytest.mark.parametrize("label", list(BAD_INPUT))
+def test_bad_input_stopped_before_any_change(bad_input_results, label):
+    msg = bad_input_results[label]
+    assert re.search(BAD_INPUT[label][1], msg, re.S), msg
+    assert "much-too-long" not in msg
