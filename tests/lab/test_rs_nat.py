@@ -22,7 +22,7 @@ CLIENT_ADDR = "192.0.2.100"
 
 @pytest.fixture(scope="module")
 def nat(lab_factory):
-    lab = lab_factory(SCEN / "topology.yml", "n")
+    lab = lab_factory(SCEN / "lab" / "topology.yml", "n")
     lab.run_playbook(SCEN / "prepare.yml")
     return lab
 

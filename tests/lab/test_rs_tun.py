@@ -27,7 +27,7 @@ def services(extra=False):
 
 @pytest.fixture(scope="module")
 def tun(lab_factory):
-    lab = lab_factory(SCEN / "topology.yml", "t")
+    lab = lab_factory(SCEN / "lab" / "topology.yml", "t")
     lab.run_playbook(SCEN / "prepare.yml")
     return lab
 
