@@ -128,7 +128,7 @@ class LabHandle:
 
     def exec(self, host: str, cmd, check=True, timeout=300) -> subprocess.CompletedProcess:
         argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
-        p = subprocess.run([str(LVSLAB), "--name", self.name, "exec", host, "--", *argv],
+        p = subprocess.run([str(LVSLAB), "--name", self.name, "exec", host, "--", *argv], stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=timeout, check=False)
         if check and p.returncode != 0:
             raise LabError(f"{host}: {shlex.join(argv)} -> {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
