@@ -183,9 +183,7 @@ def test_dr_end_to_end(lab):
         """))
     try:
         lab.client_exec("cl1", f"ip neigh flush to {VIP}", check=False)
-        answers = []
-        for _ in range(6):
-            answers.append(lab.client_exec("cl1", f"curl -s --max-time 5 http://{VIP}/").stdout.strip())
+        answers = [lab.client_exec("cl1", f"curl -s --max-time 5 http://{VIP}/").stdout.strip() for _request in range(6)]
         neigh = lab.client_exec("cl1", f"ip -j neigh show to {VIP}").stdout
         entries = json.loads(neigh)
         assert [e.get("lladdr") for e in entries] == [director_mac], entries
