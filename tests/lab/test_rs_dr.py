@@ -73,7 +73,7 @@ def test_requests_split_and_director_owns_arp(dr, converged):
     split = fetch_split(dr, "cl1", f"http://{VIP}/", 20)
     assert split == {"rs1": 10, "rs2": 10}, split
     dir_mac = dr.hostvars("dir1")["lab_macs"]["front"]
-    for _ in range(3):
+    for _attempt in range(3):
         dr.client_exec("cl1", f"ip neigh flush to {VIP}; curl -s --max-time 3 -o /dev/null http://{VIP}/")
         neigh = dr.client_exec("cl1", f"ip neigh show to {VIP}").stdout
         assert dir_mac in neigh, f"client resolved the VIP to {neigh!r}, not the director {dir_mac}"
@@ -95,6 +95,7 @@ def test_restart_keeps_serving_without_ansible(dr, converged):
         wait_for(lambda h=host: VIP in lo_addrs(dr, h), 60, what=f"{host}: VIP back on lo")
     assert dr.exec("rs1", "sysctl -n net.ipv4.conf.all.arp_ignore").stdout.strip() == "1"
     assert VIP in dr.exec("rs2", "arptables -S 2>/dev/null || arptables -L -n").stdout
+
     def even_split():
         counts = fetch_split(dr, "cl1", f"http://{VIP}/", 20)
         return counts if counts == {"rs1": 10, "rs2": 10} else None

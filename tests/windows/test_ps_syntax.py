@@ -12,7 +12,7 @@ PS_FILES = sorted(p for p in ROOT.joinpath("plugins").rglob("*.ps*1") if p.is_fi
 
 
 def test_there_is_powershell_to_check():
-    assert any(p.name == "win_loopback_adapter.ps1" for p in PS_FILES)
+    assert any(p.name == "lvs_loopback.ps1" for p in PS_FILES)
 
 
 @pytest.mark.parametrize("path", PS_FILES, ids=lambda p: p.name)

@@ -64,7 +64,7 @@ def collections_path():
     pytest.skip("no collection tree with windows_loopback (make collection)")
 
 
-def run(tmp_path, extra=None, services=SERVICES):
+def run(tmp_path, extra=None, services=None):
     lib = tmp_path / "library"
     lib.mkdir(exist_ok=True)
     (lib / "fake_facts.py").write_text(FAKE_FACTS)
@@ -72,7 +72,7 @@ def run(tmp_path, extra=None, services=SERVICES):
         "win1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                  "lvs_real_server_address": "192.0.2.31"},
         "linux1": {"ansible_connection": "local", "lvs_real_server_address": "192.0.2.41"}},
-        "vars": {"lvs_virtual_services": services}}}))
+        "vars": {"lvs_virtual_services": SERVICES if services is None else services}}}))
     (tmp_path / "play.yml").write_text(PLAY.format(role=ROLE, facts=FACTS, out=tmp_path / "derived.json"))
     argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(tmp_path / "inv.yml"), "-M", str(lib), str(tmp_path / "play.yml")]
     if extra:

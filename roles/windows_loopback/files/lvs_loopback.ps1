@@ -1,40 +1,36 @@
-#!powershell
+# lvs.cluster.windows_loopback: a Windows LVS-DR real server (KM-TEST loopback adapter with the
+# VIPs, weak host model, firewall), run by ansible.windows.win_powershell (check mode through
+# SupportsShouldProcess: $Ansible.CheckMode). Also runnable by hand: .\lvs_loopback.ps1 -Name ... -WhatIf
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Read, decide, apply: Get-LoopbackState reads, Get-LoopbackPlan decides (pure: state + wanted
+# settings in, list of actions out), Invoke-LoopbackAction applies one action, never in check mode.
 
-#AnsibleRequires -CSharpUtil Ansible.Basic
+#Requires -Version 5.1
+[CmdletBinding(SupportsShouldProcess = $true)]
+param(
+    [string]$Name = 'LVS Loopback',
+    [string[]]$Addresses = @(),
+    [string]$ServiceInterface,
+    [bool]$WeakHost = $true,
+    [int]$InterfaceMetric = 254,
+    [bool]$DnsRegistration = $false,
+    [object[]]$FirewallRules = @(),
+    [string]$FirewallGroup = 'lvs.cluster',
+    [bool]$Purge = $false,
+    [bool]$RemoveAdapter = $false,
+    [ValidateSet('present', 'absent')][string]$State = 'present'
+)
 
-# Read, decide, apply: Get-LoopbackState reads, Get-LoopbackPlan decides (pure: state + params in,
-# list of actions out), Invoke-LoopbackAction applies one action and is only called outside check mode.
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
 
-$spec = @{
-    options = @{
-        name = @{ type = 'str'; default = 'LVS Loopback' }
-        addresses = @{ type = 'list'; elements = 'str'; default = @() }
-        service_interface = @{ type = 'str' }
-        weak_host = @{ type = 'bool'; default = $true }
-        interface_metric = @{ type = 'int'; default = 254 }
-        dns_registration = @{ type = 'bool'; default = $false }
-        firewall_rules = @{
-            type = 'list'
-            elements = 'dict'
-            default = @()
-            options = @{
-                name = @{ type = 'str'; required = $true }
-                protocol = @{ type = 'str'; default = 'tcp'; choices = @('tcp', 'udp') }
-                ports = @{ type = 'list'; elements = 'int'; required = $true }
-                local_addresses = @{ type = 'list'; elements = 'str'; default = @() }
-            }
-        }
-        firewall_group = @{ type = 'str'; default = 'lvs.cluster' }
-        purge = @{ type = 'bool'; default = $false }
-        remove_adapter = @{ type = 'bool'; default = $false }
-        state = @{ type = 'str'; default = 'present'; choices = @('present', 'absent') }
-    }
-    supports_check_mode = $true
+$checkMode = [bool]$WhatIfPreference
+$underAnsible = $null -ne (Get-Variable -Name Ansible -ErrorAction SilentlyContinue)
+if ($underAnsible) {
+    $checkMode = [bool]$Ansible.CheckMode
 }
-
-$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $setupApi = @'
 using System;
@@ -407,52 +403,51 @@ Function Invoke-LoopbackAction {
 }
 
 $want = @{
-    name = $module.Params.name
-    state = $module.Params.state
-    vips = @($module.Params.addresses | ForEach-Object { ConvertTo-VipSpec -Vip $_ })
-    weak_host = $module.Params.weak_host
-    interface_metric = $module.Params.interface_metric
-    dns_registration = $module.Params.dns_registration
-    firewall_rules = @($module.Params.firewall_rules)
-    firewall_group = $module.Params.firewall_group
-    purge = $module.Params.purge
-    remove_adapter = $module.Params.remove_adapter
+    name = $Name
+    state = $State
+    vips = @($Addresses | ForEach-Object { ConvertTo-VipSpec -Vip $_ })
+    weak_host = $WeakHost
+    interface_metric = $InterfaceMetric
+    dns_registration = $DnsRegistration
+    firewall_rules = @($FirewallRules | ForEach-Object {
+            @{ name = [string]$_.name; protocol = ([string]$_.protocol).ToLowerInvariant(); ports = @($_.ports | ForEach-Object { [int]$_ }); local_addresses = @($_.local_addresses | Where-Object { $_ }) }
+        })
+    firewall_group = $FirewallGroup
+    purge = $Purge
+    remove_adapter = $RemoveAdapter
 }
 
-try {
-    $state = Get-LoopbackState -Name $want.name -ServiceInterface $module.Params.service_interface -FirewallGroup $want.firewall_group
-}
-catch {
-    $module.FailJson("reading the current state failed: $($_.Exception.Message)", $_)
-}
+$before = Get-LoopbackState -Name $want.name -ServiceInterface $ServiceInterface -FirewallGroup $want.firewall_group
+$plan = Get-LoopbackPlan -State $before -Want $want
+$result = @{ actions = @($plan | ForEach-Object { $_.action }); reboot_required = $false }
+$after = $before
 
-$plan = Get-LoopbackPlan -State $state -Want $want
-$module.Result.actions = @($plan | ForEach-Object { $_.action })
-$module.Result.changed = $plan.Count -gt 0
-$module.Result.reboot_required = $false
-$module.Diff.before = $state
-
-if ($plan.Count -gt 0 -and -not $module.CheckMode) {
+if ($plan.Count -gt 0 -and -not $checkMode) {
     $index = -1
-    if ($null -ne $state.adapter) {
-        $index = $state.adapter.index
+    if ($null -ne $before.adapter) {
+        $index = $before.adapter.index
     }
     foreach ($action in $plan) {
         try {
             if (Invoke-LoopbackAction -Action $action -Want $want -Index ([ref]$index)) {
-                $module.Result.reboot_required = $true
+                $result.reboot_required = $true
             }
         }
         catch {
-            $module.FailJson("$($action.action) failed: $($_.Exception.Message)", $_)
+            throw "$($action.action) failed: $($_.Exception.Message)"
         }
     }
-    $module.Diff.after = Get-LoopbackState -Name $want.name -ServiceInterface $module.Params.service_interface -FirewallGroup $want.firewall_group
+    $after = Get-LoopbackState -Name $want.name -ServiceInterface $ServiceInterface -FirewallGroup $want.firewall_group
+}
+if ($State -eq 'present' -and $null -ne $after.adapter) {
+    $result.interface_index = $after.adapter.index
+}
+
+if ($underAnsible) {
+    $Ansible.Changed = $plan.Count -gt 0
+    $Ansible.Result = $result
+    $Ansible.Diff = @{ before = $before; after = $after }
 }
 else {
-    $module.Diff.after = $state
+    [PSCustomObject]@{ changed = $plan.Count -gt 0; actions = $result.actions; reboot_required = $result.reboot_required }
 }
-if ($want.state -eq 'present' -and $null -ne $module.Diff.after.adapter) {
-    $module.Result.interface_index = $module.Diff.after.adapter.index
-}
-$module.ExitJson()
