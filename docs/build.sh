@@ -18,8 +18,8 @@ for tool in antsibull-docs sphinx-build dot; do
   command -v "$tool" >/dev/null || { echo "docs/build.sh: $tool not found (make venv; apt-get install graphviz)" >&2; exit 1; }
 done
 
-work=$root/.tmp/docs
-out=$root/docs/_build/html
+work=${DOCS_WORKDIR:-$root/.tmp/docs}   # scratch (recreated)
+out=${DOCS_OUT:-$root/docs/_build/html}
 rm -rf "$work"
 mkdir -p "$work"
 chmod 700 "$work"   # antsibull-docs writes only into directories that only their owner can write
