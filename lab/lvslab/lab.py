@@ -375,8 +375,7 @@ class Lab:
             timer.stage("ssh masters closed")
             self._kill_vms()
             timer.stage("VMs stopped")
-            if self.state.get("containers"):
-                self.log.run(pm.podman("rm", "-f", "-i", "-t", "1", *self.state["containers"]), check=False)
+            self._remove_containers()
             timer.stage("containers removed")
             for ns, link in reversed(self.state.get("links", [])):
                 if _netns_exists(ns):
@@ -392,6 +391,16 @@ class Lab:
             shutil.rmtree(self.run, ignore_errors=True)
             timer.total()
             return timer.stages
+
+    def _remove_containers(self) -> None:
+        """podman rm -f the recorded containers; retried: a container that stops on its own between
+        podman's stop and kill makes `rm -f` fail ("container state improper")."""
+        for _ in range(4):
+            left = self.leftovers()["containers"] if self.state.get("containers") else []
+            if not left:
+                return
+            self.log.run(pm.podman("rm", "-f", "-i", "-t", "0", *left), check=False)
+            time.sleep(0.5)
 
     def _close_masters(self) -> None:
         cp = self.run / "cp"
