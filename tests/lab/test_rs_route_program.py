@@ -1,0 +1,104 @@
+"""The programs behind nat_real_server (lvs-nat-route) and tun_real_server (lvs-tun-setup), run in a
+private network namespace of this test (no packets are sent): what they change, that a second run
+changes nothing, that --check changes nothing, and that remove undoes apply. Needs root."""
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from conftest import ROOT
+
+NAT = ROOT / "roles" / "nat_real_server" / "files" / "lvs-nat-route"
+TUN = ROOT / "roles" / "tun_real_server" / "files" / "lvs-tun-setup"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)")
+
+
+@pytest.fixture
+def netns():
+    name = f"rsroles-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        def ip(*args):
+            return subprocess.run(["ip", "-n", name, *args], check=True, capture_output=True, text=True).stdout
+        ip("link", "set", "lo", "up")
+        ip("link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+        ip("link", "set", "eth0", "up")
+        ip("addr", "add", "198.51.100.21/24", "dev", "eth0")
+        yield name, ip
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def run(ns, program, config, *args):
+    p = subprocess.run(["ip", "netns", "exec", ns, sys.executable, str(program), *args, "--config", str(config)],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 0, p.stderr
+    return [line for line in p.stdout.splitlines() if line.startswith("change: ")]
+
+
+def defaults(ip):
+    return [(r.get("gateway"), r.get("metric", 0)) for r in json.loads(ip("-j", "-4", "route", "show")) if r.get("dst") == "default"]
+
+
+def rules(ip):
+    return [(r.get("ipproto"), r.get("sport"), r.get("table")) for r in json.loads(ip("-j", "-4", "rule", "show")) if r["priority"] == 1000]
+
+
+def test_default_mode(netns, tmp_path):
+    ns, ip = netns
+    ip("route", "add", "default", "via", "198.51.100.254")
+    cfg = tmp_path / "nat.json"
+    cfg.write_text(json.dumps({"gateway": "198.51.100.1", "interface": "", "mode": "default", "metric": 0,
+                               "table": 100, "priority": 1000, "rules": []}))
+    assert run(ns, NAT, cfg, "apply", "--check") != [] and defaults(ip) == [("198.51.100.254", 0)]
+    changes = run(ns, NAT, cfg, "apply")
+    assert changes == ["change: remove default route table main via 198.51.100.254 dev eth0 metric 0",
+                       "change: add default route via 198.51.100.1 dev eth0 table main"]
+    assert defaults(ip) == [("198.51.100.1", 0)]
+    assert run(ns, NAT, cfg, "apply") == []
+    assert run(ns, NAT, cfg, "remove") != [] and defaults(ip) == []
+    assert run(ns, NAT, cfg, "remove") == []
+
+
+def test_policy_mode_keeps_the_default_route(netns, tmp_path):
+    ns, ip = netns
+    ip("route", "add", "default", "via", "198.51.100.254")
+    ip("rule", "add", "priority", "1000", "ipproto", "tcp", "sport", "8443", "table", "100")  # stale, at our priority
+    cfg = tmp_path / "nat.json"
+    cfg.write_text(json.dumps({"gateway": "198.51.100.1", "interface": "eth0", "mode": "policy", "metric": 0, "table": 100,
+                               "priority": 1000, "rules": [{"protocol": "tcp", "port": 80}, {"protocol": "udp", "port": 53}]}))
+    run(ns, NAT, cfg, "apply")
+    assert defaults(ip) == [("198.51.100.254", 0)]
+    assert [r["gateway"] for r in json.loads(ip("-j", "-4", "route", "show", "table", "100"))] == ["198.51.100.1"]
+    assert sorted(rules(ip)) == [("tcp", 80, "100"), ("udp", 53, "100")]
+    assert run(ns, NAT, cfg, "apply") == []
+    run(ns, NAT, cfg, "remove")
+    assert rules(ip) == [] and defaults(ip) == [("198.51.100.254", 0)]
+
+
+def test_gateway_off_link_is_an_error(netns, tmp_path):
+    ns, _ip = netns
+    cfg = tmp_path / "nat.json"
+    cfg.write_text(json.dumps({"gateway": "192.0.2.1", "interface": "", "mode": "default", "metric": 0,
+                               "table": 100, "priority": 1000, "rules": []}))
+    p = subprocess.run(["ip", "netns", "exec", ns, sys.executable, str(NAT), "apply", "--config", str(cfg)],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 1 and "on no directly connected network" in p.stderr
+
+
+def test_tun_setup_without_tunnel_module(netns, tmp_path):
+    """The host kernel has no ipip module: apply must fail clearly, --check must list the changes."""
+    ns, _ip = netns
+    cfg = tmp_path / "tun.json"
+    cfg.write_text(json.dumps({"modules": ["ipip"], "devices": ["tunl0"], "fou": []}))
+    checked = run(ns, TUN, cfg, "apply", "--check")
+    if os.path.isdir("/sys/module/ipip"):
+        pytest.skip("this kernel has ipip loaded; the lab VM suite covers apply")
+    assert checked == ["change: load module ipip", "change: set tunl0 up"]
+    p = subprocess.run(["ip", "netns", "exec", ns, sys.executable, str(TUN), "apply", "--config", str(cfg)],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == 1 and "modprobe ipip" in p.stderr
