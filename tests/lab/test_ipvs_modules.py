@@ -171,7 +171,7 @@ LIFECYCLE = textwrap.dedent(
         - name: Remove a real server
           lvs.cluster.ipvs_real_server: {address: 192.0.2.50, port: 80, server_address: 192.0.2.12, state: absent}
           register: rs_remove
-        - name: Remove it again
+        - name: Remove the real server again
           lvs.cluster.ipvs_real_server: {address: 192.0.2.50, port: 80, server_address: 192.0.2.12, state: absent}
           register: rs_remove_again
         - name: Remove a service
@@ -198,7 +198,7 @@ LIFECYCLE = textwrap.dedent(
               - {name: t3, fwmark: 8, forwarding: masquerade, real_servers: [{address: 198.51.100.11, port: 8080}]}
           check_mode: true
           register: tbl_check
-        - name: Table after check mode
+        - name: Table after table check mode
           ansible.builtin.command: ipvsadm -Sn
           register: sn_tbl_check
           changed_when: false
@@ -253,6 +253,7 @@ def _results(lab, tmp_path, playbook_text, name):
     results = {}
     for play in data["plays"]:
         for task in play["tasks"]:
+            assert task["task"]["name"] not in results, "task names must be unique: %s" % task["task"]["name"]
             results[task["task"]["name"]] = task["hosts"][HOST]
     return proc, results
 
@@ -297,12 +298,12 @@ def test_ipvs_modules_lifecycle(lab, tmp_path):
         "-a -f 7 -6 -r [2001:db8:1::12]:0 -i -w 1 --tun-type gre --tun-nocsum",
     ):
         assert line in full, (line, full)
-    assert r["Remove a real server"]["changed"] and not r["Remove it again"]["changed"]
+    assert r["Remove a real server"]["changed"] and not r["Remove the real server again"]["changed"]
     assert r["Remove a service"]["changed"] and r["Remove a service"]["diff"]["after"] == []
     assert not r["Remove it again"]["changed"]
 
     # ipvs_table
-    assert r["Table, check mode"]["changed"] and "192.0.2.70" not in r["Table after check mode"]["stdout"]
+    assert r["Table, check mode"]["changed"] and "192.0.2.70" not in r["Table after table check mode"]["stdout"]
     tc = r["Table, create with diff"]
     assert len(tc["added"]) == 3 + 4 and tc["modified"] == [] and tc["removed"] == []
     assert {s["name"] for s in tc["added"]} == {"t1", "t2", "t3"}
