@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 EXAMPLE = PLAYBOOKS / "inventories" / "lab-mixed"
 PROBE = PLAYBOOKS / "files" / "lvs_probe.py"
-CHANGE = ROOT / "tests" / "playbooks" / "rollout_change.yml"
+CHANGE = ROOT / "tests" / "playbooks" / "tasks" / "rollout_change.yml"
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)", re.M)
 
 

@@ -17,7 +17,7 @@ EXAMPLES = {
     "mixed-pair": [PLAYBOOKS / "inventories" / "mixed-pair"],
     "fwmark-persistence": [PLAYBOOKS / "inventories" / "fwmark-persistence"],
     "ipv6": [PLAYBOOKS / "inventories" / "ipv6"],
-    "lab-mixed": [Path(__file__).parent / "lab-addresses.yml", PLAYBOOKS / "inventories" / "lab-mixed"],
+    "lab-mixed": [Path(__file__).parent / "inventory" / "lab-addresses.yml", PLAYBOOKS / "inventories" / "lab-mixed"],
 }
 
 
