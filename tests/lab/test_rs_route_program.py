@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,50 @@ def test_tun_setup_without_tunnel_module(netns, tmp_path):
     p = subprocess.run(["ip", "netns", "exec", ns, sys.executable, str(TUN), "apply", "--config", str(cfg)],
                        capture_output=True, text=True, check=False)
     assert p.returncode == 1 and "modprobe ipip" in p.stderr
+
+
+TUN_PLAY = """---
+- name: tun_real_server derivation on the controller
+  hosts: tun1
+  gather_facts: false
+  vars_files:
+    - {role}/defaults/main.yml
+    - {role}/vars/main.yml
+  tasks:
+    - name: Derived setup
+      ansible.builtin.copy:
+        dest: {out}
+        mode: "0644"
+        content: "{{{{ {{'setup': __tun_real_server_setup, 'vips': __tun_real_server_vips}} | to_json }}}}"
+"""
+
+
+def test_tun_setup_config_from_the_model(tmp_path):
+    """IPIP (default), GUE and GRE services of one host -> modules, devices and GUE ports."""
+    services = [
+        {"name": "a", "address": "192.0.2.10", "port": 80, "forwarding": "tunnel", "real_servers": [{"host": "tun1"}]},
+        {"name": "b", "address": "192.0.2.11", "port": 80, "forwarding": "tunnel", "tunnel": {"type": "gue", "port": 5555},
+         "real_servers": [{"host": "tun1"}]},
+        {"name": "c", "address": "192.0.2.12", "port": 80, "forwarding": "tunnel", "tunnel": {"type": "gre"},
+         "real_servers": [{"host": "tun1"}, {"host": "other"}]},
+        {"name": "d", "address": "192.0.2.13", "port": 80, "forwarding": "direct", "real_servers": [{"host": "tun1"}]},
+    ]
+    coll = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(ROOT / ".tmp" / "collections")
+    if not os.path.isdir(os.path.join(coll, "ansible_collections", "lvs", "cluster", "roles", "tun_real_server")):
+        pytest.skip("no collection tree with tun_real_server (make collection)")
+    (tmp_path / "inv.yml").write_text(json.dumps({"all": {"hosts": {
+        "tun1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "lvs_real_server_address": "192.0.2.21"},
+        "other": {"ansible_connection": "local", "lvs_real_server_address": "192.0.2.22"}},
+        "vars": {"lvs_virtual_services": services}}}))
+    out = tmp_path / "derived.json"
+    (tmp_path / "play.yml").write_text(TUN_PLAY.format(role=ROOT / "roles" / "tun_real_server", out=out))
+    p = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "inv.yml"), str(tmp_path / "play.yml")],
+                       capture_output=True, text=True, env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": coll, "ANSIBLE_NOCOLOR": "1"},
+                       timeout=300, check=False)
+    assert p.returncode == 0, p.stdout[-3000:]
+    derived = json.loads(out.read_text())
+    assert derived["vips"] == ["192.0.2.10", "192.0.2.11", "192.0.2.12"]  # not the DR service
+    setup = derived["setup"]
+    assert setup["modules"] == ["ipip", "fou", "ip_gre"]
+    assert setup["devices"] == ["tunl0", "gre0"]
+    assert setup["fou"] == [{"port": 5555, "type": "gue"}]
