@@ -55,8 +55,11 @@ def module(services):
         json.dump({"ANSIBLE_MODULE_ARGS": {"services": services}}, handle)
     env = dict(os.environ, PYTHONPATH=WORK)
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "ansible_collections.lvs.cluster.plugins.modules.ipvs_table", path], capture_output=True, text=True, env=env, check=False)
+    argv = [sys.executable, "-m", "ansible_collections.lvs.cluster.plugins.modules.ipvs_table", path]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     took = time.monotonic() - start
+    if not proc.stdout.strip():
+        sys.exit("module produced no output: %s" % proc.stderr[-3000:])
     result = json.loads(proc.stdout)
     if result.get("failed"):
         sys.exit("module failed: %s" % result.get("msg"))

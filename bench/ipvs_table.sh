@@ -19,7 +19,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"; cleanup' EXIT
 mkdir -p "$stage/ansible_collections/lvs/cluster/plugins"
 cp -r "$root/plugins/module_utils" "$root/plugins/modules" "$stage/ansible_collections/lvs/cluster/plugins/"
-(cd "$site" && tar cf - ansible/__init__.py ansible/release.py ansible/module_utils) | tar -C "$stage" -xf -
+(cd "$site" && tar cf - ansible/__init__.py ansible/release.py ansible/_vendor ansible/module_utils) | tar -C "$stage" -xf -
 cp "$root/bench/ipvs_guest.py" "$stage/"
 tar -C "$stage" -czf - . | $lab exec "$host" -- sh -c 'rm -rf /tmp/ipvs-bench && mkdir -p /tmp/ipvs-bench && tar -C /tmp/ipvs-bench -xzf -'
-$lab exec "$host" -- env BENCH_SERVICES="${BENCH_SERVICES:-10000}" python3 /tmp/ipvs-bench/ipvs_guest.py
+$lab exec "$host" -- env BENCH_SERVICES="${BENCH_SERVICES:-10000}" BENCH_PER_ENTRY_SAMPLE="${BENCH_PER_ENTRY_SAMPLE:-1000}" python3 /tmp/ipvs-bench/ipvs_guest.py
