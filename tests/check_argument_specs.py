@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check that every role's defaults/main.yml matches meta/argument_specs.yml (entry point main)
 key for key, and that each default the spec states equals the value in defaults/main.yml.
 
-Usage: tests/check_argument_specs.py [ROLES_DIR]   (default: roles/ next to tests/)
+Usage: python tests/check_argument_specs.py [ROLES_DIR]   (default: roles/ next to tests/)
 Exit 0 when all roles agree, 1 with one line per problem otherwise.
 """
 

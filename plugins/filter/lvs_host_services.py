@@ -45,7 +45,6 @@ _value:
 """
 
 
-
 def lvs_host_services(services, hostname):
     if not isinstance(services, list) or any(not isinstance(s, dict) or "virtual_servers" not in s for s in services):
         raise AnsibleFilterError("lvs_host_services: expects the output of lvs.cluster.lvs_services, not the raw list")

@@ -50,7 +50,6 @@ _value:
 """
 
 
-
 def lvs_host_vips(services, hostname, forwarding=None):
     if not isinstance(services, list) or any(not isinstance(s, dict) or "virtual_servers" not in s for s in services):
         raise AnsibleFilterError("lvs_host_vips: expects the output of lvs.cluster.lvs_services, not the raw list")

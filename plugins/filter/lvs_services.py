@@ -53,7 +53,6 @@ _value:
 """
 
 
-
 def lvs_services(services, hostvars=None):
     try:
         return normalise_services(services, hostvars)

@@ -31,6 +31,7 @@ def interfaces():
     if not names:
         pytest.skip("no network interface besides lo")
     front = os.environ.get("DIRECTOR_TEST_FRONT") or ("eth0" if "eth0" in names else names[0])
+
     def multicast(name):
         try:
             return int(open("/sys/class/net/%s/flags" % name).read(), 16) & 0x1000
@@ -58,11 +59,10 @@ def run_playbook(collections_path, playbook, extra_vars, workdir):
     return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=False)
 
 
-@pytest.fixture(scope="session")
-def rendered(collections_path, tmp_path_factory):
-    """{scenario: {host: {"conf": text, "auth": text or None, "path": Path}}} for every scenario, one ansible-playbook run."""
-    out = tmp_path_factory.mktemp("rendered")
-    front, inside = interfaces()
+def render_all(collections_path, out, front, inside):
+    """Render every scenario for dir1 and dir2 into ``out`` with one ansible-playbook run.
+    {scenario: {host: {"conf", "original", "auth", "path"}}}; "conf" points the auth include at
+    the rendered copy, "original" keeps the live path."""
     role = Path(collections_path) / "ansible_collections" / "lvs" / "cluster" / "roles" / "director"
     plays = []
     for name in SCENARIOS:
@@ -80,7 +80,7 @@ def rendered(collections_path, tmp_path_factory):
                  "when": "director_vrrp_auth_pass | length > 0", "no_log": True},
             ],
         })
-    playbook = out / "render.yml"
+    playbook = Path(out) / "render.yml"
     playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
     proc = run_playbook(collections_path, playbook, {"test_front_interface": front, "test_inside_interface": inside}, out)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
@@ -88,13 +88,21 @@ def rendered(collections_path, tmp_path_factory):
     for name in SCENARIOS:
         result[name] = {}
         for host in ("dir1", "dir2"):
-            conf = out / ("%s-%s.conf" % (name, host))
-            auth = out / ("%s-%s.auth" % (name, host))
+            conf = Path(out) / ("%s-%s.conf" % (name, host))
+            auth = Path(out) / ("%s-%s.auth" % (name, host))
             text = original = conf.read_text()
             if auth.exists():
                 # point the include at the rendered copy (the live path does not exist on this host)
                 text = text.replace("/etc/keepalived/lvs-cluster/vrrp-auth.conf", str(auth))
                 conf.write_text(text)
             result[name][host] = {"conf": text, "original": original, "auth": auth.read_text() if auth.exists() else None, "path": conf}
+    return result
+
+
+@pytest.fixture(scope="session")
+def rendered(collections_path, tmp_path_factory):
+    """render_all() for this host's interfaces, plus "_interfaces": (front, inside)."""
+    front, inside = interfaces()
+    result = render_all(collections_path, tmp_path_factory.mktemp("rendered"), front, inside)
     result["_interfaces"] = (front, inside)
     return result

@@ -42,9 +42,9 @@ def norm(*services):
     return normalise_services(copy.deepcopy(list(services)), HOSTVARS)
 
 
-def fails(match, *services, hostvars=HOSTVARS):
+def fails(match, *services, hostvars="inventory"):
     with pytest.raises(ServiceModelError, match=match):
-        normalise_services(copy.deepcopy(list(services)), hostvars)
+        normalise_services(copy.deepcopy(list(services)), HOSTVARS if hostvars == "inventory" else hostvars)
 
 
 def svc(**over):
@@ -198,8 +198,8 @@ def test_persistence_and_flags():
     assert web["sched_flags"] == ["sh-port", "sh-fallback"]
     (six,) = norm({"name": "v6", "address": "2001:db8:1::10", "port": 0, "persistence": {"netmask": 64}, "real_servers": []})
     assert six["persistence"] == {"timeout": 300, "netmask": 64}
-    fails(r"persistence.netmask: 200 is out of range 1-128", {"name": "v6", "address": "2001:db8:1::10", "port": 443, "persistence": {"netmask": 200},
-                                                                "real_servers": []})
+    fails(r"persistence.netmask: 200 is out of range 1-128",
+          {"name": "v6", "address": "2001:db8:1::10", "port": 443, "persistence": {"netmask": 200}, "real_servers": []})
     fails(r"persistence.granularity: 16 conflicts with persistence.netmask", svc(persistence={"netmask": 24, "granularity": 16}))
 
 
@@ -213,6 +213,9 @@ def test_group_service():
     fails(r"group: mixes address families", {"name": "g", "port": 1, "group": [{"address": "192.0.2.10"}, {"address": "2001:db8::1"}], "real_servers": []})
     fails(r"group: a service gives either group or address", {"name": "g", "address": "192.0.2.1", "port": 1, "group": [{"fwmark": 1}], "real_servers": []})
     fails(r"group\[0\]: unknown key\(s\) weight", {"name": "g", "port": 1, "group": [{"address": "192.0.2.1", "weight": 1}], "real_servers": []})
+    # DR cannot map ports: every member must use the real servers' port
+    fails(r"real_servers\[0\].port: direct forwarding cannot map ports: group members use port\(s\) 443, 8443",
+          {"name": "g", "port": 443, "group": [{"address": "192.0.2.10"}, {"address": "192.0.2.11", "port": 8443}], "real_servers": [{"host": "web1"}]})
     # a group member clashes with a plain service
     fails(r"service 'g' \(#1\): address: duplicate virtual service tcp 192.0.2.10:80",
           WEB, {"name": "g", "port": 80, "group": [{"address": "192.0.2.10"}], "real_servers": []})
