@@ -387,6 +387,9 @@ def _real_server(where, idx, raw, svc, hostvars):
                     % (port, svc_port, forwarding))
     elif not svc_port:
         raise where(field + ".port", "%d given but %s forwarding of a fwmark/all-ports service keeps the client's port" % (port, forwarding))
+    if forwarding != "masquerade" and svc["group"] is not None and any(m["port"] not in (None, 0, port) for m in svc["group"]):
+        raise where(field + ".port", "%s forwarding cannot map ports: group members use port(s) %s, the real server %s"
+                    % (forwarding, ", ".join(str(m["port"]) for m in svc["group"] if m["port"]), port))
     check = _check(where, field + ".check", raw.get("check"), inherited=svc["check"]) if raw.get("check") is not None else dict(svc["check"])
     if check["type"] in _PORT_CHECKS and not port and not check.get("connect_port"):
         raise where(field + ".check.connect_port", "a %s check of a real server without a port needs connect_port" % check["type"])
