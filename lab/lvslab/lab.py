@@ -294,11 +294,19 @@ class Lab:
             self.log.run(argv)
 
     def _wait_containers(self, t: topo.Topology, timeout: int = 90) -> None:
+        deadline = time.monotonic() + timeout
         for h in t.by_kind("container"):
             cname = self.container_name(h)
-            p = self.log.run(pm.podman("exec", cname, "timeout", str(timeout), "systemctl", "is-system-running", "--wait"),
-                             check=False, capture=True)
-            state = p.stdout.strip()
+            while True:
+                left = max(1, int(deadline - time.monotonic()))
+                p = self.log.run(pm.podman("exec", cname, "timeout", str(left), "systemctl", "is-system-running", "--wait"),
+                                 check=False, capture=True)
+                state = p.stdout.strip()
+                # right after start, systemctl may run before the container's D-Bus socket exists
+                # ("Failed to connect to bus"): that is "not up yet", not a failure
+                if state or "Failed to connect to bus" not in p.stderr or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.3)
             if state not in ("running", "degraded"):
                 raise LabError(f"container {cname}: systemd state {state!r} {p.stderr.strip()}")
             if state == "degraded":
