@@ -41,7 +41,11 @@ docs: collection ## HTML docs (guides + module/role reference + diagrams) into d
 docs-test: collection ## every docs example, ansible-doc per module/role, the docs build, the diagrams
 	$(PY) -m pytest -p no:cacheprovider -n auto tests/docs --ignore=tests/docs/test_doc_examples_lab.py
 
-check: lint sanity units docs-test ## the fast path: no VMs
+windows-test: venv ## PowerShell of windows_loopback: syntax-level check + task-logic tests (no Windows host here)
+	$(PY) tests/windows/ps_syntax.py $$(git ls-files '*.ps1')
+	$(PY) -m pytest -p no:cacheprovider tests/windows
+
+check: lint sanity units docs-test windows-test ## the fast path: no VMs
 
 lab-test: collection deps ## lab suites: VMs and containers (needs root)
 	$(PY) -m pytest -p no:cacheprovider -rs tests/lab -v
@@ -58,4 +62,4 @@ constraints: ## re-pin requirements/constraints.txt
 	python3.11 -m venv .tmp/pin && .tmp/pin/bin/pip install -q -r requirements/dev.in
 	(echo "# Generated from requirements/dev.in with pip freeze (Python 3.11). Regenerate: make constraints"; .tmp/pin/bin/pip freeze) > requirements/constraints.txt
 
-.PHONY: help deps venv collection lint sanity units docs docs-test check lab-test test demo lab-down constraints
+.PHONY: help deps venv collection lint sanity units docs docs-test windows-test check lab-test test demo lab-down constraints
