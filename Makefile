@@ -41,7 +41,7 @@ docs: collection ## HTML docs (guides + module/role reference + diagrams) into d
 docs-test: collection ## every docs example, ansible-doc per module/role, the docs build, the diagrams
 	$(PY) -m pytest -p no:cacheprovider -n auto tests/docs --ignore=tests/docs/test_doc_examples_lab.py
 
-windows-test: venv ## PowerShell of windows_loopback: syntax-level check + task-logic tests (no Windows host here)
+windows-test: collection ## PowerShell of windows_loopback: syntax-level check + task-logic tests (no Windows host here)
 	$(PY) tests/windows/ps_syntax.py $$(git ls-files '*.ps1')
 	$(PY) -m pytest -p no:cacheprovider tests/windows
 
