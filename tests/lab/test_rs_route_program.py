@@ -133,7 +133,7 @@ def test_tun_setup_config_from_the_model(tmp_path):
     ]
     coll = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(ROOT / ".tmp" / "collections")
     if not os.path.isdir(os.path.join(coll, "ansible_collections", "lvs", "cluster", "roles", "tun_real_server")):
-        pytest.skip("no collection tree with tun_real_server (make collection)")
+        pytest.fail("no collection tree with roles/tun_real_server: run `make collection` first (make lab-test does)")
     (tmp_path / "inv.yml").write_text(json.dumps({"all": {"hosts": {
         "tun1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "lvs_real_server_address": "192.0.2.21"},
         "other": {"ansible_connection": "local", "lvs_real_server_address": "192.0.2.22"}},
