@@ -305,19 +305,39 @@ def _dest_from_tokens(tok, i, key, where):
     return (addr, port), DestAttrs(fwd, weight, upper, lower, tun_type, tun_port, csum)
 
 
+class _Where:
+    """'line N (text)' for error messages, formatted only when one is raised."""
+
+    __slots__ = ("line", "lineno")
+
+    def __init__(self, lineno, line):
+        self.lineno = lineno
+        self.line = line
+
+    def __str__(self):
+        return "line %d (%s)" % (self.lineno, self.line.strip())
+
+
 def parse_save(text):
     """Parse ``ipvsadm -Sn`` output (or ``ipvsadm -R`` input made of -A/-a lines) into a Table."""
     table = Table()
     services = table.services
     dests = table.dests
+    keys = {}  # "-t 192.0.2.1:80" -> (ServiceKey, next token): every -a line repeats its service
     for lineno, line in enumerate(text.splitlines(), 1):
         tok = line.split()
         if not tok or tok[0].startswith("#"):
             continue
-        where = "line %d (%s)" % (lineno, line.strip())
+        where = _Where(lineno, line)
         try:
             cmd = tok[0]
-            key, i = _svc_key_from_tokens(tok, 1, where)
+            if len(tok) > 3 and tok[1] in ("-t", "-u"):
+                cached = keys.get((tok[1], tok[2]))
+                if cached is None:
+                    cached = keys[(tok[1], tok[2])] = _svc_key_from_tokens(tok, 1, where)
+                key, i = cached
+            else:
+                key, i = _svc_key_from_tokens(tok, 1, where)
             if cmd in ("-A", "--add-service"):
                 services[key] = _service_attrs_from_tokens(tok, i, key, where)
                 dests.setdefault(key, {})
@@ -414,21 +434,32 @@ def _int(param, value, low, high, what=None):
     return number
 
 
+# text as given -> (canonical text, family) of the unicast addresses seen so far: a big table names
+# the same VIPs and real servers many times, and ipaddress parsing dominated table_from_model
+_ADDRESS_CACHE = {}
+_ADDRESS_CACHE_MAX = 65536
+
+
 def normalise_address(param, value, family=None):
     """An IP address in its canonical text form, and its family. Rejects networks and names."""
-    text = str(value).strip() if value is not None else ""
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        raise _bad(param, value, "is not an IPv4 or IPv6 address") from None
-    fam = "ipv6" if ip.version == 6 else "ipv4"
+    found = _ADDRESS_CACHE.get(value) if isinstance(value, str) else None
+    if found is None:
+        text = str(value).strip() if value is not None else ""
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            raise _bad(param, value, "is not an IPv4 or IPv6 address") from None
+        found = (ip.compressed, "ipv6" if ip.version == 6 else "ipv4")
+        if ip.is_multicast or ip.is_unspecified:
+            raise _bad(param, value, "is not a unicast address")
+        if isinstance(value, str) and len(_ADDRESS_CACHE) < _ADDRESS_CACHE_MAX:
+            _ADDRESS_CACHE[value] = found
+    fam = found[1]
     if family and family != fam:
         raise _bad(param, value, "is an %s address but the service family is %s" % (fam.replace("ip", "IP"), family))
-    if ip.is_multicast or ip.is_unspecified:
-        raise _bad(param, value, "is not a unicast address")
-    return ip.compressed, fam
+    return found
 
 
 def make_service_key(*, protocol="tcp", address=None, port=None, fwmark=None, family=None, persistent=0, prefix=""):
@@ -815,10 +846,16 @@ def _changes(before, after):
     return {field: [b, a] for field, b, a in zip(before._fields, before, after) if b != a}
 
 
-def plan_report(plan, names=None):
-    """``added``, ``modified``, ``removed``: lists of {service, name?, destination?, changes?}.
-    (Not ``changed``: Ansible reserves that key for its boolean.)"""
+def plan_report(plan, names=None, limit=None):
+    """``added``, ``modified``, ``removed``: lists of {service, name?, destination?, changes?}
+    (not ``changed``: Ansible reserves that key for its boolean), each cut to ``limit`` entries
+    when given (only those are built)."""
     names = names or {}
+    if limit is not None:
+        cut = Plan()
+        for attr in Plan.__slots__:
+            setattr(cut, attr, getattr(plan, attr)[:limit])
+        plan = _cut_report(cut, limit)
 
     def entry(key, dkey=None, before=None, after=None):
         item = {"service": str(key)}
@@ -837,6 +874,15 @@ def plan_report(plan, names=None):
     changed = [entry(k, None, b, a) for k, b, a in plan.edit_services] + [entry(k, d, b, a) for k, d, b, a in plan.edit_dests]
     removed = [entry(k, d) for k, d, _b in plan.del_dests] + [entry(k) for k, _b in plan.del_services]
     return {"added": added, "modified": changed, "removed": removed}
+
+
+def _cut_report(plan, limit):
+    """``plan`` with at most ``limit`` entries per report list (added = services + destinations ...)."""
+    for first, second in (("add_services", "add_dests"), ("edit_services", "edit_dests"), ("del_dests", "del_services")):
+        head = getattr(plan, first)[:limit]
+        setattr(plan, first, head)
+        setattr(plan, second, getattr(plan, second)[: limit - len(head)])
+    return plan
 
 
 def split_applied(plan, table):

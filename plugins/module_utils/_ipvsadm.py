@@ -19,6 +19,11 @@ from ansible_collections.lvs.cluster.plugins.module_utils._runner import Command
 
 PROC_IP_VS = "/proc/net/ip_vs"
 SCHEDULER_MODULE_PREFIX = "ip_vs_"
+# Exists while some destination may have a threshold that lvs.cluster set: written when a module
+# applies a non-zero -x/-y, removed when a full read finds none. Under /run it lives exactly as
+# long as the kernel's IPVS table (both are gone after a reboot).
+THRESHOLDS_MARKER = "/run/lvs-cluster/ipvs-thresholds"
+DEFAULT_REPORT_LIMIT = 1000
 
 
 def _input_error(exc):
@@ -28,12 +33,13 @@ def _input_error(exc):
 class IPVSAdm:
     """Reads and writes the kernel's IPVS table with ipvsadm."""
 
-    def __init__(self, module, runner=None, proc_ip_vs=PROC_IP_VS, modules_dir="/lib/modules", sys_module="/sys/module"):
+    def __init__(self, module, runner=None, *, proc_ip_vs=None, modules_dir="/lib/modules", sys_module="/sys/module", thresholds_marker=None):
         self.module = module
         self.runner = runner or CommandRunner(module)
-        self.proc_ip_vs = proc_ip_vs
+        self.proc_ip_vs = proc_ip_vs or PROC_IP_VS
         self.modules_dir = modules_dir
         self.sys_module = sys_module
+        self.thresholds_marker = thresholds_marker or THRESHOLDS_MARKER
         self.loaded_module = False
 
     # -------------------------------------------------------------------------------- kernel
@@ -88,7 +94,11 @@ class IPVSAdm:
         return {name for name in found if name in _ipvs.SCHEDULERS}
 
     def check_schedulers(self, used):
-        """Fail naming the scheduler when the kernel does not offer it (before any change)."""
+        """Fail naming the scheduler when the kernel does not offer it (before any change).
+        Schedulers already loaded are fine without reading modules.dep (a big file)."""
+        used = set(used)
+        if all(os.path.isdir(os.path.join(self.sys_module, SCHEDULER_MODULE_PREFIX + name)) for name in used):
+            return
         available = self.kernel_schedulers()
         if available is None:
             return
@@ -122,6 +132,23 @@ class IPVSAdm:
             raise ModuleError("cannot parse the output of ipvsadm: %s" % exc.msg) from exc
         return table
 
+    def thresholds_marked(self):
+        return os.path.exists(self.thresholds_marker)
+
+    def mark_thresholds(self, present):
+        """Record (or forget) that destinations may carry thresholds set by lvs.cluster."""
+        if self.module.check_mode or present == self.thresholds_marked():
+            return
+        try:
+            if present:
+                os.makedirs(os.path.dirname(self.thresholds_marker), exist_ok=True)
+                with open(self.thresholds_marker, "w", encoding="utf-8") as handle:
+                    handle.write("IPVS destinations with -x/-y thresholds set by lvs.cluster (see ipvs_table read_thresholds)\n")
+            else:
+                os.unlink(self.thresholds_marker)
+        except OSError as exc:
+            self.module.warn("cannot update %s (%s): a later ipvs_table run with read_thresholds=auto may miss thresholds" % (self.thresholds_marker, exc))
+
     def connections(self, service=None):
         return _ipvs.connection_counts(self.listing(service=service))
 
@@ -136,6 +163,8 @@ class IPVSAdm:
         lines = _ipvs.render_plan(plan)
         if not lines or self.module.check_mode:
             return lines
+        if _sets_thresholds(plan):
+            self.mark_thresholds(True)  # before the write: a half-applied -R may have set some
         result = self.restore(lines)
         # ipvsadm -R goes on after a failing line and returns the status of the last one only
         if result.rc != 0 or (result.stderr or "").strip():
@@ -158,6 +187,32 @@ def _count(report):
     return sum(len(v) for v in report.values())
 
 
+def _has_thresholds(attrs):
+    return bool(attrs.upper_threshold or attrs.lower_threshold)
+
+
+def _sets_thresholds(plan):
+    return any(_has_thresholds(item[-1]) for item in plan.add_dests) or any(_has_thresholds(item[-1]) for item in plan.edit_dests)
+
+
+def _kept_thresholds(current, desired, plan):
+    """Do destinations that ``desired`` does not list keep a threshold after ``plan``?"""
+    deleted = {(item[0], item[1]) for item in plan.del_dests}
+    gone = {item[0] for item in plan.del_services}
+    for key, dests in current.dests.items():
+        if key in gone:
+            continue
+        listed = desired.dests.get(key, {})
+        for dkey, attrs in dests.items():
+            if dkey not in listed and (key, dkey) not in deleted and _has_thresholds(attrs):
+                return True
+    return False
+
+
+def _table_has_thresholds(table):
+    return any(_has_thresholds(attrs) for dests in table.dests.values() for attrs in dests.values())
+
+
 # ------------------------------------------------------------------------------------ modules
 
 
@@ -176,10 +231,21 @@ def _view(table, keys):
     return [_ipvs.service_to_dict(k, table.services[k], table.dests.get(k, {})) for k in keys if k in table.services]
 
 
-def _finish(module, backend, current, plan, *, names=None, extra=None):
+def _finish(module, backend, current, plan, *, names=None, extra=None, report_limit=None):
+    """The module result. With ``report_limit`` (ipvs_table) the ``added``/``modified``/``removed``/
+    ``commands`` lists hold at most that many entries each, ``counts`` has the totals and
+    ``truncated`` says whether anything was cut (0: no limit)."""
     commands = backend.apply(plan, names)
+    report = _ipvs.plan_report(plan, names, limit=report_limit or None)
     result = {"changed": bool(plan) or backend.loaded_module, "commands": commands}
-    result.update(_ipvs.plan_report(plan, names))
+    if report_limit is not None:
+        counts = {name: len(getattr(plan, attr)) + len(getattr(plan, attr2)) for name, attr, attr2 in _REPORT_GROUPS}
+        counts["commands"] = len(commands)
+        result["counts"] = counts
+        result["truncated"] = bool(report_limit) and any(n > report_limit for n in counts.values())
+        if report_limit:
+            result["commands"] = commands[:report_limit]
+    result.update(report)
     if backend.loaded_module:
         result["loaded_module"] = "ip_vs"
     if module._diff:
@@ -189,6 +255,9 @@ def _finish(module, backend, current, plan, *, names=None, extra=None):
     if extra:
         result.update(extra)
     return result
+
+
+_REPORT_GROUPS = (("added", "add_services", "add_dests"), ("modified", "edit_services", "edit_dests"), ("removed", "del_dests", "del_services"))
 
 
 SERVICE_KEY_SPEC = {
@@ -352,12 +421,26 @@ def run_table(module):
                 raise ModuleError("services: %s (%s) is outside scope %s" % (key, names.get(key) or "", p["scope"]), param="scope", value=p["scope"])
     backend.check_schedulers({attrs.scheduler for attrs in desired.services.values()})
     loaded = backend.ensure_kernel(p["load_module"])
-    current = backend.read(loaded=loaded)
+    # ipvsadm -Sn does not show thresholds; the -Ln --thresholds listing costs as much as -Sn again.
+    # auto: read it only when the desired table sets a threshold or lvs.cluster set one earlier
+    # (the marker); thresholds set by other tools are then not seen (read_thresholds=always).
+    wants_thresholds = _table_has_thresholds(desired)
+    full_read = p["read_thresholds"] == "always" or wants_thresholds or (loaded and backend.thresholds_marked())
+    current = backend.read(thresholds=full_read, loaded=loaded)
     purge_services = None
     if p["purge"] and scope is not None:
         purge_services = lambda key: _ipvs.in_scope(key, scope)  # noqa: E731
     plan = _ipvs.diff_tables(current, desired, purge_services=purge_services, purge_dests=p["purge"])
-    return _finish(module, backend, current, plan, names=names)
+    result = _finish(module, backend, current, plan, names=names, report_limit=p["report_limit"])
+    if full_read and not module.check_mode:
+        backend.mark_thresholds(wants_thresholds or _kept_thresholds(current, desired, plan))
+    result["thresholds_read"] = full_read
+    limit = p["report_limit"]
+    if limit and len(p["services"]) > limit:
+        # the echo of a big services list back to the controller cost more than the work itself
+        args = dict(p, services=p["services"][:limit])
+        result["invocation"] = {"module_args": args, "services_count": len(p["services"])}
+    return result
 
 
 GATHER = ("services", "stats", "rates", "timeouts", "daemon", "connections")

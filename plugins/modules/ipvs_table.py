@@ -10,7 +10,7 @@ short_description: Reconcile the whole IPVS table (or the part under given VIPs)
 version_added: 0.1.0
 description:
   - Takes the desired virtual services in the service model schema (see C(docs/service-model.md) of this collection), reads the
-    kernel table once (C(ipvsadm -Sn) and C(ipvsadm -Ln --thresholds)), computes the difference and applies it with one
+    kernel table once (C(ipvsadm -Sn), and C(ipvsadm -Ln --thresholds) when needed, see O(read_thresholds)), computes the difference and applies it with one
     C(ipvsadm -R) in a safe order (edits, then deletions of real servers before services, additions last).
   - Services and real servers are edited in place, never deleted and re-added, so their connections survive.
   - Nothing that is not listed is removed unless O(purge=true); services are only purged under O(scope).
@@ -56,6 +56,27 @@ options:
     description: Load the C(ip_vs) kernel module when it is missing (not in check mode).
     type: bool
     default: true
+  read_thresholds:
+    description:
+      - C(ipvsadm -Sn) does not show the real servers' upper and lower connection thresholds; only C(ipvsadm -Ln --thresholds)
+        does, and on a big table that second listing costs as much as the first.
+      - V(auto) reads it only when a listed real server sets C(upper_threshold) or C(lower_threshold), or when lvs.cluster set a
+        threshold earlier (recorded in C(/run/lvs-cluster/ipvs-thresholds), which, like the IPVS table, does not survive a reboot).
+        Otherwise the thresholds of the kernel's real servers are taken to be 0 and a threshold set by another tool
+        (by hand, or keepalived's C(uthreshold)/C(lthreshold)) is neither seen nor reset.
+      - V(always) reads the thresholds on every run, so that such foreign thresholds are reset to the listed values.
+    type: str
+    choices: [auto, always]
+    default: auto
+  report_limit:
+    description:
+      - At most this many entries in each of RV(added), RV(modified), RV(removed) and RV(commands); RV(counts) always has the
+        totals and RV(truncated) says whether a list was cut. V(0) returns the full lists.
+      - When O(services) has more entries than this, the module arguments echoed back in the result (C(invocation), shown with
+        C(-vvv)) list only the first O(report_limit) services. Sending tens of thousands of entries back to the controller cost
+        more than reading and changing the table.
+    type: int
+    default: 1000
 seealso:
   - module: lvs.cluster.ipvs_service
   - module: lvs.cluster.ipvs_real_server
@@ -99,25 +120,40 @@ EXAMPLES = r"""
 
 RETURN = r"""
 added:
-  description: Services and real servers added; a real server entry has C(destination).
+  description: Services and real servers added (the first O(report_limit)); a real server entry has C(destination).
   returned: always
   type: list
   elements: dict
   sample: [{"service": "tcp/192.0.2.10:80", "name": "web"}, {"service": "tcp/192.0.2.10:80", "name": "web", "destination": "192.0.2.11:80"}]
 modified:
-  description: Services and real servers edited in place; C(changes) maps each attribute to C([before, after]).
+  description: Services and real servers edited in place (the first O(report_limit)); C(changes) maps each attribute to C([before, after]).
   returned: always
   type: list
   elements: dict
   sample: [{"service": "tcp/192.0.2.10:80", "destination": "192.0.2.12:80", "changes": {"weight": [1, 2]}}]
 removed:
-  description: Services and real servers removed.
+  description: Services and real servers removed (the first O(report_limit)).
   returned: always
   type: list
   elements: dict
   sample: []
+counts:
+  description: How many entries RV(added), RV(modified) and RV(removed) have in total, and how many C(ipvsadm -R) lines ran.
+  returned: always
+  type: dict
+  sample: {"added": 50000, "modified": 0, "removed": 0, "commands": 50000}
+truncated:
+  description: Whether RV(added), RV(modified), RV(removed) or RV(commands) were cut to O(report_limit) entries.
+  returned: always
+  type: bool
+  sample: false
+thresholds_read:
+  description: Whether the real servers' thresholds were read (C(ipvsadm -Ln --thresholds)); see O(read_thresholds).
+  returned: always
+  type: bool
+  sample: false
 commands:
-  description: The C(ipvsadm -R) lines run (or, in check mode, that would run).
+  description: The C(ipvsadm -R) lines run (or, in check mode, that would run), the first O(report_limit) of them.
   returned: always
   type: list
   elements: str
@@ -138,7 +174,7 @@ not_applied:
   type: dict
   sample: {"added": [{"service": "tcp/192.0.2.10:80"}], "modified": [], "removed": []}
 diff:
-  description: The services that change, before and after.
+  description: The services that change, before and after (never cut to O(report_limit)).
   returned: diff mode
   type: dict
   sample: {"before": [], "after": [{"service": "tcp/192.0.2.10:80", "scheduler": "wrr", "real_servers": []}]}
@@ -157,6 +193,8 @@ def main():
             "purge": {"type": "bool", "default": False},
             "scope": {"type": "list", "elements": "str"},
             "load_module": {"type": "bool", "default": True},
+            "read_thresholds": {"type": "str", "default": "auto", "choices": ["auto", "always"]},
+            "report_limit": {"type": "int", "default": 1000},
         },
         supports_check_mode=True,
     )
