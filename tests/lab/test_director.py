@@ -225,27 +225,38 @@ def test_invalid_variable_fails_with_keepalived_message_and_keeps_live_file(pair
     assert fetch_split(pair, "cl1", f"http://{DR_VIP}/", 4) == {"rs1": 2, "rs2": 2}
 
 
-def test_template_matrix_passes_keepalived_t_in_the_vm(pair, converged, tmp_path):
+def test_template_matrix_passes_keepalived_t_in_the_vm(pair, tmp_path):
     """Every host-side scenario (tests/director/scenarios), rendered for the VM's interfaces, passes
-    the role's config test (keepalived -t) on dir1 - Debian 12's keepalived and kernel."""
+    the role's config test (keepalived -t, files/keepalived-config-test) on dir1: Debian 12's
+    keepalived and kernel. Independent of the converge: the test brings its own files."""
     spec = importlib.util.spec_from_file_location("director_render", ROOT / "tests" / "director" / "conftest.py")
     director_tests = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(director_tests)  # the host suite's renderer (its own conftest, loaded by path)
-
-    coll = ROOT / ".tmp" / "collections"
-    if not (coll / "ansible_collections" / "lvs" / "cluster").is_dir():
-        coll = tmp_path / "coll"
-        subprocess.run(["bash", str(ROOT / "tests" / "collection-tree.sh"), str(coll / "ansible_collections" / "lvs" / "cluster")], check=True)
+    coll = tmp_path / "coll"  # a fresh copy of this checkout, never a stale .tmp/collections
+    subprocess.run(["bash", str(ROOT / "tests" / "collection-tree.sh"), str(coll / "ansible_collections" / "lvs" / "cluster")],
+                   check=True, capture_output=True)
     hv = pair.hostvars("dir1")
-    rendered = director_tests.render_all(str(coll), tmp_path, hv["lab_front_interface"], hv["lab_back_interface"])
-    failures = {}
+    (tmp_path / "out").mkdir()
+    rendered = director_tests.render_all(str(coll), tmp_path / "out", hv["lab_front_interface"], hv["lab_back_interface"])
+
+    def put(path, text):
+        subprocess.run([str(LVSLAB), "--name", pair.name, "exec", "dir1", "--", "sh", "-c", f"cat > {path}"],
+                       input=text, text=True, check=True, capture_output=True)
+
+    put("/tmp/director-matrix-test", (ROOT / "roles" / "director" / "files" / "keepalived-config-test").read_text())
+    failures, tested = {}, 0
     for scenario, hosts in rendered.items():
         for host, files in hosts.items():
+            conf = files["original"]
+            if files["auth"] is not None:
+                put(f"/tmp/director-matrix-{scenario}-{host}.auth", files["auth"])
+                conf = conf.replace("/etc/keepalived/lvs-cluster/vrrp-auth.conf", f"/tmp/director-matrix-{scenario}-{host}.auth")
             target = f"/tmp/director-matrix-{scenario}-{host}.conf"
-            subprocess.run([str(LVSLAB), "--name", pair.name, "exec", "dir1", "--", "sh", "-c", f"cat > {target}"],
-                           input=files["original"], text=True, check=True, capture_output=True)
-            proc = pair.exec("dir1", f"/usr/local/sbin/lvs-cluster-keepalived-test {target}; rc=$?; rm -f {target}; exit $rc", check=False)
+            put(target, conf)
+            proc = pair.exec("dir1", f"sh /tmp/director-matrix-test {target}", check=False)
+            tested += 1
             if proc.returncode != 0:
                 failures[f"{scenario}/{host}"] = proc.stdout + proc.stderr
-    assert len(rendered) >= 6
+    pair.exec("dir1", "rm -f /tmp/director-matrix-*")
+    assert tested >= 12
     assert not failures, failures
