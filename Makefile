@@ -28,6 +28,7 @@ lint: collection ## ruff, yamllint, ansible-lint (production profile)
 	ruff check .
 	yamllint -s .
 	cd $(COLL) && ansible-lint --profile production
+	$(PY) tests/check_argument_specs.py
 
 sanity: collection ## ansible-test sanity
 	bash tests/ansible-test.sh $(COLL) sanity --python 3.11 --color no
@@ -45,10 +46,13 @@ windows-test: collection ## PowerShell of windows_loopback: syntax-level check +
 	$(PY) tests/windows/ps_syntax.py $$(git ls-files '*.ps1')
 	$(PY) -m pytest -p no:cacheprovider tests/windows
 
-check: lint sanity units docs-test windows-test ## the fast path: no VMs
+host-test: collection deps ## host-side suites without VMs: keepalived -t over rendered configs, playbooks on the controller
+	$(PY) -m pytest -p no:cacheprovider -n 2 tests/director tests/playbooks
+
+check: lint sanity units docs-test windows-test host-test ## the fast path: no VMs
 
 lab-test: collection deps ## lab suites: VMs and containers (needs root)
-	$(PY) -m pytest -p no:cacheprovider -rs tests/lab -v
+	$(PY) -m pytest -p no:cacheprovider -rs -n 2 --dist loadfile --durations=0 tests/lab tests/docs/test_doc_examples_lab.py
 
 test: check lab-test ## everything: the README's test command
 
@@ -62,4 +66,4 @@ constraints: ## re-pin requirements/constraints.txt
 	python3.11 -m venv .tmp/pin && .tmp/pin/bin/pip install -q -r requirements/dev.in
 	(echo "# Generated from requirements/dev.in with pip freeze (Python 3.11). Regenerate: make constraints"; .tmp/pin/bin/pip freeze) > requirements/constraints.txt
 
-.PHONY: help deps venv collection lint sanity units docs docs-test windows-test check lab-test test demo lab-down constraints
+.PHONY: help deps venv collection lint sanity units docs docs-test windows-test host-test check lab-test test demo lab-down constraints

@@ -27,7 +27,7 @@ import urllib.request
 def fetch(url, timeout, identify):
     req = urllib.request.Request(url, headers={"Connection": "close", "User-Agent": "lvs.cluster-probe"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (http only, by design)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read(4096).decode("utf-8", "replace")
             if identify.startswith("header:"):
                 ident = resp.headers.get(identify.split(":", 1)[1], "")
@@ -74,7 +74,11 @@ def evaluate(target, counts, failures, max_deviation, require_all):
 
 
 def cmd_probe(args):
-    spec = json.loads(open(args.spec).read() if os.path.exists(args.spec) else args.spec)
+    if os.path.exists(args.spec):
+        with open(args.spec, encoding="utf-8") as handle:
+            spec = json.load(handle)
+    else:
+        spec = json.loads(args.spec)
     timeout = float(spec.get("timeout", 3))
     identify = spec.get("identify", "body")
     report = {"targets": [], "ok": True}

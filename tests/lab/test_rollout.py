@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
@@ -48,7 +49,6 @@ def test_idempotent(pair):
 
 
 def test_check_diff_previews_a_changed_service_list(pair):
-    import yaml
     services = yaml.safe_load((EXAMPLE / "group_vars" / "all.yml").read_text())["lvs_virtual_services"]
     services[0]["real_servers"][1]["weight"] = 3
     services.append({"name": "web-extra", "address": "192.0.2.30", "port": 8081, "forwarding": "direct",

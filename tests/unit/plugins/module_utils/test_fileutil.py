@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from ansible_collections.lvs.cluster.plugins.module_utils._fileutil import read_text, remove_file, write_text_atomic
 
 
@@ -48,10 +50,8 @@ def test_failed_move_leaves_no_temp_file_and_keeps_old_content(tmp_path):
 
     path = tmp_path / "f"
     path.write_text("old\n")
-    try:
+    with pytest.raises(OSError, match="disk full"):
         write_text_atomic(Failing(), str(path), "new\n")
-    except OSError:
-        pass
     assert path.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["f"]
 

@@ -7,6 +7,7 @@ import copy
 
 import pytest
 
+from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs as ipvs
 from ansible_collections.lvs.cluster.plugins.module_utils._service_model import (
     ServiceModelError,
     has_forwarding,
@@ -334,6 +335,5 @@ def test_ipvs_services_projection_is_accepted_by_ipvs_model():
                        "one_packet": False, "fwmark": 9, "real_servers": [{"address": "198.51.100.31", "port": 8443, "weight": 1,
                                                                           "forwarding": "masquerade", "upper_threshold": 0, "lower_threshold": 0}]}
     assert flat[3]["tunnel"] == {"type": "gue", "port": 6080}
-    ipvs = pytest.importorskip("ansible_collections.lvs.cluster.plugins.module_utils._ipvs")
     table, _names = ipvs.table_from_model(flat)
     assert len(table.services) == 4
