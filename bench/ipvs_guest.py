@@ -1,8 +1,10 @@
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Runs INSIDE the lab director VM (shipped by bench/ipvs_table.sh): times lvs.cluster.ipvs_table
-(the real module, run as python3 -m with ansible's module_utils beside it) against raw ipvsadm
-on the same table, in one run, and prints the ratios. Clears the IPVS table before and after."""
+"""Runs INSIDE the lab director VM (shipped by bench/ipvs_table.sh): times raw ipvsadm on the
+benchmark table and prints the timings as JSON. ``python3 ipvs_guest.py raw`` times ``-R``, ``-Sn``,
+``-Ln --thresholds`` and one ipvsadm call per entry (clearing the table before and after);
+``python3 ipvs_guest.py sn`` times ``-Sn`` of whatever table is there; ``python3 ipvs_guest.py
+startup`` times the guest's fixed cost of a module: python3 start-up and ansible's module_utils imports."""
 
 import json
 import os
@@ -18,17 +20,6 @@ WORK = os.path.dirname(os.path.abspath(__file__))
 
 def vip(i):
     return "192.0.2.%d" % (1 + i // 1000 % 250), 1000 + i % 1000 + 1000 * (i // 250000)
-
-
-def model(weight_bump=None):
-    services = []
-    for i in range(N_SERVICES):
-        addr, port = vip(i)
-        rss = [{"address": "198.51.100.%d" % (10 + j), "port": 8000 + j, "weight": 1 + j} for j in range(N_DESTS)]
-        if weight_bump == i:
-            rss[0]["weight"] = 77
-        services.append({"name": "s%d" % i, "address": addr, "port": port, "forwarding": "masquerade", "scheduler": "wrr", "real_servers": rss})
-    return services
 
 
 def lines():
@@ -49,38 +40,16 @@ def run(argv, data=None):
     return took, proc.stdout
 
 
-def module(services):
-    path = os.path.join(WORK, "args.json")
-    with open(path, "w") as handle:
-        json.dump({"ANSIBLE_MODULE_ARGS": {"services": services}}, handle)
-    env = dict(os.environ, PYTHONPATH=WORK)
-    start = time.monotonic()
-    argv = [sys.executable, "-m", "ansible_collections.lvs.cluster.plugins.modules.ipvs_table", path]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-    took = time.monotonic() - start
-    if not proc.stdout.strip():
-        sys.exit("module produced no output: %s" % proc.stderr[-3000:])
-    result = json.loads(proc.stdout)
-    if result.get("failed"):
-        sys.exit("module failed: %s" % result.get("msg"))
-    return took, result
-
-
-def main():
+def raw():
     rlines = lines()
-    text = "\n".join(rlines) + "\n"
     run(["ipvsadm", "-C"])
-    raw_r, _ = run(["ipvsadm", "-R"], text)
-    sn, out = run(["ipvsadm", "-Sn"])
-    assert len(out.splitlines()) == len(rlines)
-    run(["ipvsadm", "-C"])
-    m_create, res = module(model())
-    assert res["changed"] and len(res["added"]) == N_SERVICES * (1 + N_DESTS)
-    m_noop, res = module(model())
-    assert res["changed"] is False
-    sn2, _ = run(["ipvsadm", "-Sn"])
-    m_one, res = module(model(weight_bump=N_SERVICES // 2))
-    assert len(res["modified"]) == 1 and len(res["commands"]) == 1, res["commands"][:3]
+    raw_r, _ = run(["ipvsadm", "-R"], "\n".join(rlines) + "\n")
+    sn = []
+    for _ in range(3):
+        took, out = run(["ipvsadm", "-Sn"])
+        sn.append(took)
+    assert len(out.splitlines()) == len(rlines), (len(out.splitlines()), len(rlines))
+    thresholds, _ = run(["ipvsadm", "-Ln", "--thresholds"])
     run(["ipvsadm", "-C"])
     sample = rlines[: SAMPLE // (1 + N_DESTS) * (1 + N_DESTS)]
     start = time.monotonic()
@@ -88,15 +57,25 @@ def main():
         run(["ipvsadm", *line.split()])
     per_entry = (time.monotonic() - start) * len(rlines) / len(sample)
     run(["ipvsadm", "-C"])
-    sn = min(sn, sn2)
-    print("IPVS table: %d services x %d destinations = %d ipvsadm lines (guest python %s)" % (N_SERVICES, N_DESTS, len(rlines), sys.version.split()[0]))
-    print("raw ipvsadm -R (create)            %8.2f s" % raw_r)
-    print("ipvs_table create                  %8.2f s   ratio to raw -R: %.2fx (target <= 1.2x)" % (m_create, m_create / raw_r))
-    print("one ipvsadm call per entry         %8.2f s   (extrapolated from %d calls)  ratio to raw -R: %.1fx" % (per_entry, len(sample), per_entry / raw_r))
-    print("one ipvsadm -Sn                    %8.2f s" % sn)
-    print("ipvs_table no-op re-run            %8.2f s   ratio to one -Sn: %.2fx (target <= 1.5x)" % (m_noop, m_noop / sn))
-    print("ipvs_table one weight change       %8.2f s   ratio to one -Sn: %.2fx" % (m_one, m_one / sn))
+    return {"lines": len(rlines), "raw_R": raw_r, "sn": min(sn), "thresholds": thresholds, "per_entry": per_entry, "per_entry_sample": len(sample)}
+
+
+def sn_only():
+    return {"sn": min(run(["ipvsadm", "-Sn"])[0] for _ in range(3))}
+
+
+def startup():
+    env = dict(os.environ, PYTHONPATH=WORK)
+    out = {}
+    for name, code in (("python3", "pass"), ("python3 + AnsibleModule imports", "import ansible.module_utils.basic")):
+        times = []
+        for _ in range(3):
+            start = time.monotonic()
+            subprocess.run([sys.executable, "-c", code], env=env, check=True)
+            times.append(time.monotonic() - start)
+        out[name] = min(times)
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps({"raw": raw, "sn": sn_only, "startup": startup}[sys.argv[1]]()))

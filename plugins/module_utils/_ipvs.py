@@ -421,6 +421,8 @@ def connection_counts(text):
 
 
 def _int(param, value, low, high, what=None):
+    if type(value) is int and low <= value <= high:  # the common case, 180,000 times for a 10,000-service table
+        return value
     if isinstance(value, bool):
         raise _bad(param, value, "is not an integer")
     try:
