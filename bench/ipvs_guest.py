@@ -3,7 +3,8 @@
 """Runs INSIDE the lab director VM (shipped by bench/ipvs_table.sh): times raw ipvsadm on the
 benchmark table and prints the timings as JSON. ``python3 ipvs_guest.py raw`` times ``-R``, ``-Sn``,
 ``-Ln --thresholds`` and one ipvsadm call per entry (clearing the table before and after);
-``python3 ipvs_guest.py sn`` times ``-Sn`` of whatever table is there; ``python3 ipvs_guest.py
+``python3 ipvs_guest.py sn`` times ``-Sn`` of whatever table is there, ``raw_R`` one more ``-R``
+(cleared before and after); ``python3 ipvs_guest.py
 startup`` times the guest's fixed cost of a module: python3 start-up and ansible's module_utils imports."""
 
 import json
@@ -60,6 +61,13 @@ def raw():
     return {"lines": len(rlines), "raw_R": raw_r, "sn": min(sn), "thresholds": thresholds, "per_entry": per_entry, "per_entry_sample": len(sample)}
 
 
+def raw_r_only():
+    run(["ipvsadm", "-C"])
+    took, _ = run(["ipvsadm", "-R"], "\n".join(lines()) + "\n")
+    run(["ipvsadm", "-C"])
+    return {"raw_R": took}
+
+
 def sn_only():
     return {"sn": min(run(["ipvsadm", "-Sn"])[0] for _ in range(3))}
 
@@ -78,4 +86,4 @@ def startup():
 
 
 if __name__ == "__main__":
-    print(json.dumps({"raw": raw, "sn": sn_only, "startup": startup}[sys.argv[1]]()))
+    print(json.dumps({"raw": raw, "raw_R": raw_r_only, "sn": sn_only, "startup": startup}[sys.argv[1]]()))
