@@ -403,7 +403,7 @@ class Lab:
     def _remove_containers(self) -> None:
         """podman rm -f the recorded containers; retried: a container that stops on its own between
         podman's stop and kill makes `rm -f` fail ("container state improper")."""
-        for _ in range(4):
+        for _attempt in range(4):
             left = self.leftovers()["containers"] if self.state.get("containers") else []
             if not left:
                 return

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Send HTTP requests to virtual services and report which real server answered each one.
@@ -85,7 +84,7 @@ def cmd_probe(args):
     for target in spec["targets"]:
         counts, failures = {}, []
         started = time.monotonic()
-        for _ in range(int(target["count"])):
+        for _request in range(int(target["count"])):
             ident, err = fetch(target["url"], timeout, identify)
             if err:
                 failures.append(err)

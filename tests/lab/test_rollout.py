@@ -92,7 +92,7 @@ def test_rolling_drops_no_request(pair, tmp_path):
     assert [e[1] for e in events if e[2] == "drained"] == ["rs1", "rs2", "nat1", "nat2"]
     # while a host was being changed, the stream got no answer from it
     spans = {}
-    for ts, host, what, *_ in events:
+    for ts, host, what, *_rest in events:
         spans.setdefault(host, {})[what] = float(ts) - summary["started"]
     for host, s in spans.items():
         served = [t for t, _url, ident in summary["timeline"] if ident == host and s["drained"] + 0.5 < t < s["changed"]]

@@ -22,18 +22,18 @@ def test_even_split_passes():
 
 
 def test_silent_server_imbalance_and_failures_fail():
-    _, problems = probe.evaluate(T, {"rs1": 100}, [], 0.2, True)
+    _rows, problems = probe.evaluate(T, {"rs1": 100}, [], 0.2, True)
     assert problems == ["web: rs1 got 100% of the answers, expected 50% +- 20%", "web: rs2 (weight 1) answered no request"]
-    _, problems = probe.evaluate(T, {"rs1": 80, "rs2": 20}, [], 0.2, True)
+    _rows, problems = probe.evaluate(T, {"rs1": 80, "rs2": 20}, [], 0.2, True)
     assert len(problems) == 2 and "expected 50%" in problems[0]
-    _, problems = probe.evaluate(T, {"rs1": 50, "rs2": 49}, ["timeout"], 0.2, True)
+    _rows, problems = probe.evaluate(T, {"rs1": 50, "rs2": 49}, ["timeout"], 0.2, True)
     assert problems == ["web: 1 of 100 request(s) failed"]
-    _, problems = probe.evaluate(T, {"rs1": 50, "stranger": 50}, [], 0.5, False)
+    _rows, problems = probe.evaluate(T, {"rs1": 50, "stranger": 50}, [], 0.5, False)
     assert any("not a real server" in p for p in problems)
 
 
 def test_sticky_service_is_shown_not_judged():
-    _, problems = probe.evaluate({**T, "check_balance": False}, {"rs1": 100}, [], 0.2, True)
+    _rows, problems = probe.evaluate({**T, "check_balance": False}, {"rs1": 100}, [], 0.2, True)
     assert problems == []
 
 
