@@ -47,7 +47,8 @@ windows-test: collection ## PowerShell of windows_loopback: syntax-level check +
 	$(PY) -m pytest -p no:cacheprovider tests/windows
 
 host-test: collection deps ## host-side suites without VMs: keepalived -t over rendered configs, playbooks on the controller
-	$(PY) -m pytest -p no:cacheprovider -n 2 tests/director tests/playbooks
+	$(PY) -m pytest -p no:cacheprovider -n 2 tests/director
+	$(PY) -m pytest -p no:cacheprovider -n 2 tests/playbooks
 
 check: lint sanity units docs-test windows-test host-test ## the fast path: no VMs
 

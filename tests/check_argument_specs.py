@@ -43,7 +43,15 @@ def check_role(role: Path) -> list:
         if not opt.get("description"):
             problems.append("%s: %s has no description in meta/argument_specs.yml" % (role.name, key))
         stated = opt.get("default", _MISSING)
-        if stated is _MISSING:
+        if stated is _MISSING and _computed_container_default(opt, defaults[key]):
+            # A list/dict option whose default is a Jinja expression (e.g. "{{ lvs_virtual_services }}")
+            # cannot carry that string as a spec default (the docs tools require a real list/dict):
+            # the description must name the expression's source instead.
+            source = defaults[key].split("{{", 1)[1].split("|", 1)[0].split("}}", 1)[0].strip()
+            if "C(%s)" % source not in _text(opt.get("description")):
+                problems.append("%s: %s: computed default %r must be described as C(%s) in argument_specs"
+                                % (role.name, key, defaults[key], source))
+        elif stated is _MISSING:
             if defaults[key] is not None:
                 problems.append("%s: %s: defaults/main.yml has %r but argument_specs states no default" % (role.name, key, defaults[key]))
         elif stated != defaults[key]:
@@ -51,6 +59,14 @@ def check_role(role: Path) -> list:
         if opt.get("required") and key in defaults:
             problems.append("%s: %s is required in argument_specs but has a default" % (role.name, key))
     return problems
+
+
+def _computed_container_default(opt, value) -> bool:
+    return opt.get("type") in ("list", "dict") and isinstance(value, str) and value.strip().startswith("{{")
+
+
+def _text(description) -> str:
+    return " ".join(description) if isinstance(description, list) else str(description or "")
 
 
 def main(argv) -> int:
