@@ -44,13 +44,13 @@ def run(argv, data=None):
 def raw():
     rlines = lines()
     run(["ipvsadm", "-C"])
-    raw_r, _ = run(["ipvsadm", "-R"], "\n".join(rlines) + "\n")
+    raw_r, _out = run(["ipvsadm", "-R"], "\n".join(rlines) + "\n")
     sn = []
-    for _ in range(3):
+    for _i in range(3):
         took, out = run(["ipvsadm", "-Sn"])
         sn.append(took)
     assert len(out.splitlines()) == len(rlines), (len(out.splitlines()), len(rlines))
-    thresholds, _ = run(["ipvsadm", "-Ln", "--thresholds"])
+    thresholds, _out = run(["ipvsadm", "-Ln", "--thresholds"])
     run(["ipvsadm", "-C"])
     sample = rlines[: SAMPLE // (1 + N_DESTS) * (1 + N_DESTS)]
     start = time.monotonic()
@@ -63,13 +63,13 @@ def raw():
 
 def raw_r_only():
     run(["ipvsadm", "-C"])
-    took, _ = run(["ipvsadm", "-R"], "\n".join(lines()) + "\n")
+    took, _out = run(["ipvsadm", "-R"], "\n".join(lines()) + "\n")
     run(["ipvsadm", "-C"])
     return {"raw_R": took}
 
 
 def sn_only():
-    return {"sn": min(run(["ipvsadm", "-Sn"])[0] for _ in range(3))}
+    return {"sn": min(run(["ipvsadm", "-Sn"])[0] for _i in range(3))}
 
 
 def startup():
@@ -77,7 +77,7 @@ def startup():
     out = {}
     for name, code in (("python3", "pass"), ("python3 + AnsibleModule imports", "import ansible.module_utils.basic")):
         times = []
-        for _ in range(3):
+        for _i in range(3):
             start = time.monotonic()
             subprocess.run([sys.executable, "-c", code], env=env, check=True)
             times.append(time.monotonic() - start)

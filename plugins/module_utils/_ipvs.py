@@ -99,7 +99,7 @@ def split_hostport(text):
     """'192.0.2.1:80' or '[2001:db8::1]:80' -> (address, port, family), as ipvsadm prints them;
     port is None when absent ('192.0.2.1', '2001:db8::1', '[2001:db8::1]')."""
     if text.startswith("["):
-        host, _, port = text[1:].partition("]")
+        host, _sep, port = text[1:].partition("]")
         return host, int(port[1:]) if port else None, "ipv6"
     if text.count(":") > 1:
         return text, None, "ipv6"
@@ -421,7 +421,7 @@ def connection_counts(text):
 
 
 def _int(param, value, low, high, what=None):
-    if type(value) is int and low <= value <= high:  # the common case, 180,000 times for a 10,000-service table
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:  # the common case, 180,000 times for a 10,000-service table
         return value
     if isinstance(value, bool):
         raise _bad(param, value, "is not an integer")

@@ -429,7 +429,10 @@ def run_table(module):
     current = backend.read(thresholds=full_read, loaded=loaded)
     purge_services = None
     if p["purge"] and scope is not None:
-        purge_services = lambda key: _ipvs.in_scope(key, scope)  # noqa: E731
+
+        def purge_services(key):
+            return _ipvs.in_scope(key, scope)
+
     plan = _ipvs.diff_tables(current, desired, purge_services=purge_services, purge_dests=p["purge"])
     result = _finish(module, backend, current, plan, names=names, report_limit=p["report_limit"])
     if full_read and not module.check_mode:
@@ -525,7 +528,7 @@ def parse_daemon(text):
         state, rest = line.split(" sync daemon (", 1)
         entry = {"state": state}
         for part in rest.rstrip(")").split(","):
-            name, _, value = part.strip().partition("=")
+            name, _sep, value = part.strip().partition("=")
             name = {"mcast": "mcast_interface", "group": "mcast_group", "port": "mcast_port", "ttl": "mcast_ttl", "maxlen": "sync_maxlen"}.get(name, name)
             entry[name] = int(value) if value.isdigit() else value
         daemons.append(entry)

@@ -246,9 +246,8 @@ def test_bad_service_attrs(key, kwargs, param, value):
     ],
 )
 def test_bad_destination(key, kwargs, param, value):
-    args = {"address": "192.0.2.11" if key.family == "ipv4" else "2001:db8::11"}
-    args.update(kwargs)
-    address = args.pop("address")
+    address = kwargs.get("address", "192.0.2.11" if key.family == "ipv4" else "2001:db8::11")
+    args = {name: v for name, v in kwargs.items() if name != "address"}
     with pytest.raises(IPVSError) as err:
         _ipvs.make_dest(key, address, **args)
     assert err.value.param == param and param in err.value.msg
