@@ -11,8 +11,8 @@ Fixtures
     Session-scoped :class:`LabHandle` for the topology in ``LVSLAB_TOPOLOGY`` (default
     ``lab/topologies/smoke.yml``), booted once on first use. Other suites build on this one.
 ``lab_factory``
-    Session-scoped ``factory(topology, suffix) -> LabHandle``: boots further labs (``suffix`` is
-    one letter/digit appended to the run name), all torn down at session end. ``up=False`` returns
+    Module-scoped ``factory(topology, suffix) -> LabHandle``: boots further labs (``suffix`` is
+    one letter/digit appended to the run name), torn down when the test file is done. ``up=False`` returns
     a handle without booting (to test failing ``up`` yourself).
 
 LabHandle helpers
@@ -211,8 +211,9 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason="lab tests need root (network namespaces, taps, podman)"))
 
 
-@pytest.fixture(scope="session")
-def lab_factory():
+def _factory_scope():
+    """Yield ``factory(topology, suffix, up=True) -> LabHandle``; every lab it started is torn down
+    when the scope ends (also on failures, Ctrl-C/SIGTERM and at interpreter exit)."""
     _check_host()
     started: list[LabHandle] = []
 
@@ -253,6 +254,18 @@ def lab_factory():
             pytest.fail("lab teardown failed: " + "; ".join(errors), pytrace=False)
 
 
+@pytest.fixture(scope="module")
+def lab_factory():
+    """Labs for one test file: they come down when the file's last test has run, so a worker
+    running several files one after the other never keeps idle VMs of earlier files."""
+    yield from _factory_scope()
+
+
 @pytest.fixture(scope="session")
-def lab(lab_factory) -> LabHandle:
-    return lab_factory(os.environ.get("LVSLAB_TOPOLOGY", DEFAULT_TOPOLOGY), "")
+def _session_lab_factory():
+    yield from _factory_scope()
+
+
+@pytest.fixture(scope="session")
+def lab(_session_lab_factory) -> LabHandle:
+    return _session_lab_factory(os.environ.get("LVSLAB_TOPOLOGY", DEFAULT_TOPOLOGY), "")
