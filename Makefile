@@ -60,6 +60,9 @@ test: check lab-test ## everything: the README's test command
 demo: collection deps ## roll the cluster out into the local lab and show traffic being balanced
 	bash lab/demo.sh
 
+bench: collection deps ## IPVS benchmark in a lab VM: ipvs_table vs raw ipvsadm -R / per-entry calls / -Sn (ratios from one run)
+	bash bench/ipvs_table.sh
+
 lab-down: ## tear the lab down
 	bin/lvslab down
 
@@ -67,4 +70,4 @@ constraints: ## re-pin requirements/constraints.txt
 	python3.11 -m venv .tmp/pin && .tmp/pin/bin/pip install -q -r requirements/dev.in
 	(echo "# Generated from requirements/dev.in with pip freeze (Python 3.11). Regenerate: make constraints"; .tmp/pin/bin/pip freeze) > requirements/constraints.txt
 
-.PHONY: help deps venv collection lint sanity units docs docs-test windows-test host-test check lab-test test demo lab-down constraints
+.PHONY: help deps venv collection lint sanity units docs docs-test windows-test host-test check lab-test test demo bench lab-down constraints
