@@ -17,7 +17,7 @@ lab_factory = _lab.lab_factory  # the session fixture (root/tool check, guarante
 
 LAB_EXAMPLES = [ex for ex in all_examples() if ex.kind == "lab"]
 SITE = ROOT / "playbooks" / "site.yml"
-LAB_INVENTORY = ROOT / "playbooks" / "inventories" / "lab"
+LAB_INVENTORY = ROOT / "playbooks" / "inventories" / "lab-mixed"
 
 
 @pytest.fixture(scope="module")
