@@ -64,11 +64,13 @@ else
 fi
 $lvslab status
 echo "demo wall time: $(( $(date +%s) - started )) s"
+down_cmd="make lab-down"
+[ "$LVSLAB_NAME" = lab ] || down_cmd="LVSLAB_NAME=$LVSLAB_NAME make lab-down"
 cat <<EOT
 
 The lab '$LVSLAB_NAME' stays up:
   log in:     bin/lvslab --name $LVSLAB_NAME ssh dir1        (any host: bin/lvslab ssh HOST)
   a command:  bin/lvslab --name $LVSLAB_NAME exec cl1 -- curl -s http://192.0.2.10/
   inventory:  $($lvslab inventory)
-  tear down:  make lab-down   (bin/lvslab --name $LVSLAB_NAME down)
+  tear down:  $down_cmd   (bin/lvslab --name $LVSLAB_NAME down)
 EOT
