@@ -33,7 +33,8 @@ options:
   services:
     description:
       - Virtual services in the service model schema. Real servers must be given by C(address); resolve C(host) entries first
-        (for example with the P(lvs.cluster.lvs_services#filter) filter).
+        with the P(lvs.cluster.lvs_services#filter) filter, then pass the result through P(lvs.cluster.lvs_ipvs_services#filter),
+        which expands virtual server groups and drops the keys only keepalived uses.
       - IPVS fields used; C(address), C(port), C(fwmark), C(family), C(protocol), C(scheduler), C(sched_flags), C(forwarding),
         C(persistence) (C(timeout), C(netmask)), C(one_packet), C(persistence_engine), C(tunnel) (C(type), C(port), C(checksum)),
         and per real server C(address), C(port), C(weight), C(forwarding), C(upper_threshold), C(lower_threshold).
@@ -86,7 +87,7 @@ seealso:
 EXAMPLES = r"""
 - name: Static director from the service model
   lvs.cluster.ipvs_table:
-    services: "{{ lvs_virtual_services | lvs.cluster.lvs_services(hostvars) }}"
+    services: "{{ lvs_virtual_services | lvs.cluster.lvs_services(hostvars) | lvs.cluster.lvs_ipvs_services }}"
 
 - name: Own everything on two VIPs, remove what is not listed there
   lvs.cluster.ipvs_table:
