@@ -53,7 +53,8 @@ host-test: collection deps ## host-side suites without VMs: keepalived -t over r
 check: lint sanity units docs-test windows-test host-test ## the fast path: no VMs
 
 lab-test: collection deps ## lab suites: VMs and containers (needs root)
-	$(PY) -m pytest -p no:cacheprovider -rs -n 2 --dist loadfile --durations=0 tests/lab tests/docs/test_doc_examples_lab.py
+	$(PY) -m pytest -p no:cacheprovider -rs -n 2 --dist loadfile --durations=0 tests/lab
+	$(PY) -m pytest -p no:cacheprovider -rs --durations=0 tests/docs/test_doc_examples_lab.py
 
 test: check lab-test ## everything: the README's test command
 
