@@ -46,6 +46,14 @@ class Backend:
     def path(self, path):
         return self.root + path
 
+    @staticmethod
+    def read_owned(path):
+        """The text of ``path`` (None when missing); a file lo_vip did not write is an error, never overwritten."""
+        text = read_text(path)
+        if text is not None and not text.startswith(MARKER):
+            raise ModuleError("%s exists but was not written by lvs.cluster.lo_vip; refusing to overwrite it" % path)
+        return text
+
     def read(self, interface):
         """(files {path: text or None}, set of Vip) currently persisted for ``interface``."""
         raise NotImplementedError
@@ -82,9 +90,7 @@ class SystemdBackend(Backend):
         return vips
 
     def read(self, interface):
-        text = read_text(self.unit_path())
-        if text is not None and not text.startswith(MARKER):
-            raise ModuleError("%s exists but was not written by lvs.cluster.lo_vip; refusing to overwrite it" % self.unit_path())
+        text = self.read_owned(self.unit_path())
         return {self.unit_path(): text}, {v for v in self._parse(text) if v.interface == interface}
 
     def render(self, interface, vips):
@@ -218,11 +224,9 @@ class NetworkdBackend(Backend):
         files, vips = {}, set()
         candidates = {self.own_path(interface)} | set(glob.glob(self.path("/etc/systemd/network/*.network.d/" + self.DROPIN)))
         for path in sorted(candidates):
-            text = read_text(path)
+            text = self.read_owned(path)
             if text is None:
                 continue
-            if not text.startswith(MARKER):
-                raise ModuleError("%s exists but was not written by lvs.cluster.lo_vip; refusing to overwrite it" % path)
             if path == self.own_path(interface) or self._for_interface(text) == interface:
                 files[path] = text
                 vips |= self._parse(text, interface)
@@ -274,9 +278,7 @@ class IfupdownBackend(Backend):
 
     def read(self, interface):
         path = self.file_path(interface)
-        text = read_text(path)
-        if text is not None and not text.startswith(MARKER):
-            raise ModuleError("%s exists but was not written by lvs.cluster.lo_vip; refusing to overwrite it" % path)
+        text = self.read_owned(path)
         vips = set()
         for line in (text or "").splitlines():
             words = line.strip()
@@ -320,9 +322,7 @@ class NetworkManagerBackend(Backend):
 
     def read(self, interface):
         path = self.file_path(interface)
-        text = read_text(path)
-        if text is not None and not text.startswith(MARKER):
-            raise ModuleError("%s exists but was not written by lvs.cluster.lo_vip; refusing to overwrite it" % path)
+        text = self.read_owned(path)
         vips = set()
         for line in (text or "").splitlines():
             match = re.match(r"^address\d+=(\S+?)(?:,.*)?$", line.strip())
