@@ -56,7 +56,17 @@ lab-test: collection deps ## lab suites: VMs and containers (needs root)
 	$(PY) -m pytest -p no:cacheprovider -rs -n 2 --dist loadfile --durations=0 tests/lab
 	$(PY) -m pytest -p no:cacheprovider -rs --durations=0 tests/docs/test_doc_examples_lab.py
 
-test: check lab-test ## everything: the README's test command
+# molecule scenarios (create/converge/idempotence/verify/destroy on the lab). `make test` runs the
+# CI set; the real-server scenarios repeat what tests/lab covers and run with MOLECULE_SCENARIOS=all.
+MOLECULE_CI := rollout director
+MOLECULE_ALL := rollout director dr_real_server nat_real_server tun_real_server
+MOLECULE_SCENARIOS ?= $(MOLECULE_CI)
+molecule: collection deps ## molecule test for MOLECULE_SCENARIOS (default: rollout director; "all" for every scenario)
+	@set -e; for s in $(if $(filter all,$(MOLECULE_SCENARIOS)),$(MOLECULE_ALL),$(MOLECULE_SCENARIOS)); do \
+	  start=$$(date +%s); echo "== molecule test -s $$s"; \
+	  molecule test -s $$s; echo "== molecule $$s passed in $$(( $$(date +%s) - start )) s"; done
+
+test: check lab-test molecule ## everything: the README's test command
 
 demo: collection deps ## roll the cluster out into the local lab and show traffic being balanced
 	bash lab/demo.sh
@@ -71,4 +81,4 @@ constraints: ## re-pin requirements/constraints.txt
 	python3.11 -m venv .tmp/pin && .tmp/pin/bin/pip install -q -r requirements/dev.in
 	(echo "# Generated from requirements/dev.in with pip freeze (Python 3.11). Regenerate: make constraints"; .tmp/pin/bin/pip freeze) > requirements/constraints.txt
 
-.PHONY: help deps venv collection lint sanity units docs docs-test windows-test host-test check lab-test test demo bench lab-down constraints
+.PHONY: help deps venv collection lint sanity units docs docs-test windows-test host-test check lab-test molecule test demo bench lab-down constraints
