@@ -227,11 +227,23 @@ def _touched(plan):
     return keys
 
 
-def _view(table, keys):
-    return [_ipvs.service_to_dict(k, table.services[k], table.dests.get(k, {})) for k in keys if k in table.services]
+def _view(table, keys, dests=True):
+    """The services ``keys`` of ``table`` as ``ipvsadm -R`` lines, one text (what diff mode shows: the
+    callbacks print text before/after as a unified diff; lists would break them)."""
+    lines = []
+    for key in keys:
+        if key in table.services:
+            lines.append("-A " + _ipvs.service_args(key, table.services[key]))
+            if dests:
+                lines.extend("-a " + _ipvs.dest_args(key, dkey, attrs) for dkey, attrs in table.dests.get(key, {}).items())
+    return "".join(line + "\n" for line in lines)
 
 
-def _finish(module, backend, current, plan, *, names=None, extra=None, report_limit=None):
+def _diff(before, after, what):
+    return {"before": before, "after": after, "before_header": "%s (before)" % what, "after_header": "%s (after)" % what}
+
+
+def _finish(module, backend, current, plan, *, names=None, extra=None, report_limit=None, dests=True):
     """The module result. With ``report_limit`` (ipvs_table) the ``added``/``modified``/``removed``/
     ``commands`` lists hold at most that many entries each, ``counts`` has the totals and
     ``truncated`` says whether anything was cut (0: no limit)."""
@@ -251,7 +263,7 @@ def _finish(module, backend, current, plan, *, names=None, extra=None, report_li
     if module._diff:
         keys = _touched(plan)
         after = _ipvs.apply_plan(current, plan)
-        result["diff"] = {"before": _view(current, keys), "after": _view(after, keys)}
+        result["diff"] = _diff(_view(current, keys, dests), _view(after, keys, dests), "IPVS services that change")
     if extra:
         result.update(extra)
     return result
@@ -319,12 +331,8 @@ def run_service(module):
         plan.add_services.append((key, attrs))
     elif before != attrs:
         plan.edit_services.append((key, before, attrs))
-    result = _finish(module, backend, current, plan)
+    result = _finish(module, backend, current, plan, dests=False)  # one service: diff without its destinations
     result["service"] = _ipvs.service_to_dict(key, attrs, None) if attrs is not None else None
-    if module._diff:  # one service: show it without its destinations
-        for side in ("before", "after"):
-            for item in result["diff"][side]:
-                item.pop("real_servers", None)
     return result
 
 

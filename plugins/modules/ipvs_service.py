@@ -172,10 +172,14 @@ loaded_module:
   type: str
   sample: ip_vs
 diff:
-  description: The service before and after (lists of zero or one service dicts).
+  description: The service before and after as its C(ipvsadm -R) line (empty when it does not exist).
   returned: diff mode
   type: dict
-  sample: {"before": [], "after": [{"service": "tcp/192.0.2.10:80", "scheduler": "wrr"}]}
+  sample:
+    before: ""
+    after: "-A -t 192.0.2.10:80 -s wrr\n"
+    before_header: IPVS services that change (before)
+    after_header: IPVS services that change (after)
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402

@@ -175,10 +175,15 @@ not_applied:
   type: dict
   sample: {"added": [{"service": "tcp/192.0.2.10:80"}], "modified": [], "removed": []}
 diff:
-  description: The services that change, before and after (never cut to O(report_limit)).
+  description:
+    - The services that change, before and after, as C(ipvsadm -R) lines (never cut to O(report_limit)).
   returned: diff mode
   type: dict
-  sample: {"before": [], "after": [{"service": "tcp/192.0.2.10:80", "scheduler": "wrr", "real_servers": []}]}
+  sample:
+    before: "-A -t 192.0.2.10:80 -s wrr\n-a -t 192.0.2.10:80 -r 192.0.2.11:80 -g -w 1 -x 0 -y 0\n"
+    after: "-A -t 192.0.2.10:80 -s wrr\n-a -t 192.0.2.10:80 -r 192.0.2.11:80 -g -w 3 -x 0 -y 0\n"
+    before_header: IPVS services that change (before)
+    after_header: IPVS services that change (after)
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
