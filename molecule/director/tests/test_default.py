@@ -2,6 +2,7 @@
 gateway on dir1, the live keepalived.conf 0640 without the password, both services balanced
 across their real servers from the client. Lab hosts are reached with `bin/lvslab exec`."""
 import os
+import re
 import shlex
 from collections import Counter
 from pathlib import Path
@@ -35,3 +36,14 @@ def test_traffic_split(host):
     for vip, servers in (("192.0.2.10", ("rs1", "rs2")), ("192.0.2.20", ("nat1", "nat2"))):
         out = on(host, "cl1", f"for i in $(seq 10); do curl -s --max-time 3 http://{vip}/ || echo FAIL; done")
         assert Counter(out.split()) == {servers[0]: 5, servers[1]: 5}
+
+
+def test_vrrp_firewall_admits_only_the_peer(host):
+    # dir2 staying BACKUP (test_master_holds_vips_and_gateway) shows the peer's adverts get through
+    for name, front_peer, back_peer in (("dir1", "192.0.2.3", "198.51.100.3"), ("dir2", "192.0.2.2", "198.51.100.2")):
+        rules = on(host, name, "nft list table inet lvs_cluster_director")
+        for iface, peer in (("eth1", front_peer), ("eth2", back_peer)):
+            assert re.search(rf'iifname "{iface}" ip protocol vrrp ip saddr {{? ?{re.escape(peer)} ?}}? accept', rules), rules
+            assert f'iifname "{iface}" ip protocol vrrp drop' in rules, rules
+        assert 'include "/etc/nftables.d/lvs-cluster-director.nft"' in on(host, name, "cat /etc/nftables.conf")
+        assert on(host, name, "systemctl is-enabled nftables").strip() == "enabled"
