@@ -464,28 +464,46 @@ def normalise_address(param, value, family=None):
     return found
 
 
+def _renamed(exc, prefix, names=None):
+    """``exc`` with its parameter as the caller knows it: ``prefix`` + the field, or ``names[field]``.
+
+    The ``make_*`` functions and :func:`service_from_model` raise errors that name the bare field
+    (``weight: -1 is out of range (0-65535)``); the prefix (``services[3] (web).real_servers[1].``)
+    is added here, only when an error is raised: building those names for every value of a big
+    table cost more than the checks themselves."""
+    field = exc.param
+    if not (prefix or names) or not isinstance(field, str) or not exc.msg.startswith(field):
+        return exc
+    param = prefix + (names or {}).get(field, field)
+    return IPVSError(param + exc.msg[len(field) :], param, exc.value)
+
+
 def make_service_key(*, protocol="tcp", address=None, port=None, fwmark=None, family=None, persistent=0, prefix=""):
-    """Validate and normalise a service identity given as protocol+address+port or fwmark(+family)."""
-    if fwmark is not None:
-        if address is not None or port is not None:
-            raise _bad(prefix + "fwmark", fwmark, "cannot be combined with address/port (a service is either address:port or fwmark)")
-        mark = _int(prefix + "fwmark", fwmark, 1, MAX_FWMARK, "must be an integer from 1 to %d" % MAX_FWMARK)
-        fam = family or "ipv4"
-        if fam not in ("ipv4", "ipv6"):
-            raise _bad(prefix + "family", family, "must be ipv4 or ipv6")
-        return ServiceKey("fwmark", "", 0, mark, fam)
-    if address is None:
-        raise IPVSError("%saddress: a service needs an address and port, or a fwmark" % prefix, prefix + "address", None)
-    if protocol not in PROTOCOLS:
-        raise _bad(prefix + "protocol", protocol, "must be one of %s" % ", ".join(PROTOCOLS))
-    if family is not None and family not in ("ipv4", "ipv6"):
-        raise _bad(prefix + "family", family, "must be ipv4 or ipv6")
-    addr, fam = normalise_address(prefix + "address", address, family)
-    if port is None:
-        raise IPVSError("%sport: required with address %s" % (prefix, addr), prefix + "port", None)
-    low = 0 if persistent else 1
-    number = _int(prefix + "port", port, low, 65535, "must be 1-65535 (0, all ports, only for a persistent service)" if not persistent else None)
-    return ServiceKey(protocol, addr, number, 0, fam)
+    """Validate and normalise a service identity given as protocol+address+port or fwmark(+family);
+    ``prefix`` goes before the parameter names in messages."""
+    try:
+        if fwmark is not None:
+            if address is not None or port is not None:
+                raise _bad("fwmark", fwmark, "cannot be combined with address/port (a service is either address:port or fwmark)")
+            mark = _int("fwmark", fwmark, 1, MAX_FWMARK, "must be an integer from 1 to %d" % MAX_FWMARK)
+            fam = family or "ipv4"
+            if fam not in ("ipv4", "ipv6"):
+                raise _bad("family", family, "must be ipv4 or ipv6")
+            return ServiceKey("fwmark", "", 0, mark, fam)
+        if address is None:
+            raise IPVSError("address: a service needs an address and port, or a fwmark", "address", None)
+        if protocol not in PROTOCOLS:
+            raise _bad("protocol", protocol, "must be one of %s" % ", ".join(PROTOCOLS))
+        if family is not None and family not in ("ipv4", "ipv6"):
+            raise _bad("family", family, "must be ipv4 or ipv6")
+        addr, fam = normalise_address("address", address, family)
+        if port is None:
+            raise IPVSError("port: required with address %s" % addr, "port", None)
+        low = 0 if persistent else 1
+        number = _int("port", port, low, 65535, "must be 1-65535 (0, all ports, only for a persistent service)" if not persistent else None)
+        return ServiceKey(protocol, addr, number, 0, fam)
+    except IPVSError as exc:
+        raise _renamed(exc, prefix) from None
 
 
 def normalise_netmask(param, value, family):
@@ -504,34 +522,35 @@ def normalise_netmask(param, value, family):
 
 
 def make_service_attrs(key, *, scheduler=None, persistent=0, netmask=None, persistence_engine=None, one_packet=False, sched_flags=None, prefix="", names=None):
-    """Validate and normalise a service's attributes; ``names`` renames parameters in messages."""
-    names = names or {}
-    p_persistent = prefix + names.get("persistent", "persistent")
-    p_netmask = prefix + names.get("netmask", "netmask")
-    scheduler = scheduler or DEFAULT_SCHEDULER
-    if scheduler not in SCHEDULERS:
-        raise _bad(prefix + "scheduler", scheduler, "is not an IPVS scheduler (%s)" % " ".join(SCHEDULERS))
-    persistent = _int(p_persistent, persistent or 0, 0, 2**31 - 1)
-    if key.port == 0 and key.protocol != "fwmark" and not persistent:
-        raise _bad(prefix + "port", 0, "(all ports) needs a persistent service")
-    if netmask is not None and not persistent:
-        raise _bad(p_netmask, netmask, "needs a persistent service (persistence timeout > 0)")
-    if persistent:
-        default = DEFAULT_NETMASK_V6 if key.family == "ipv6" else DEFAULT_NETMASK_V4
-        netmask = default if netmask is None else normalise_netmask(p_netmask, netmask, key.family)
-    if persistence_engine is not None and persistence_engine not in PERSISTENCE_ENGINES:
-        raise _bad(prefix + "persistence_engine", persistence_engine, "must be one of %s" % ", ".join(PERSISTENCE_ENGINES))
-    if one_packet and key.protocol not in ("udp", "fwmark"):
-        raise _bad(prefix + "one_packet", one_packet, "is for UDP (or fwmark) services only, not %s" % (key,))
-    bits = 0
-    for name in sched_flags or ():
-        if name not in _FLAG_BITS:
-            raise _bad(prefix + "sched_flags", name, "is not a scheduler flag (%s)" % ", ".join(SCHED_FLAG_NAMES))
-        owner = name.split("-")[0]
-        if owner in ("sh", "mh") and owner != scheduler:
-            raise _bad(prefix + "sched_flags", name, "is a flag of the %s scheduler, not of %s" % (owner, scheduler))
-        bits |= _FLAG_BITS[name]
-    return ServiceAttrs(scheduler, persistent, netmask, persistence_engine or None, bool(one_packet), bits)
+    """Validate and normalise a service's attributes; ``prefix`` and ``names`` (e.g. persistent ->
+    persistence.timeout) name the parameters in messages."""
+    try:
+        scheduler = scheduler or DEFAULT_SCHEDULER
+        if scheduler not in SCHEDULERS:
+            raise _bad("scheduler", scheduler, "is not an IPVS scheduler (%s)" % " ".join(SCHEDULERS))
+        persistent = _int("persistent", persistent or 0, 0, 2**31 - 1)
+        if key.port == 0 and key.protocol != "fwmark" and not persistent:
+            raise _bad("port", 0, "(all ports) needs a persistent service")
+        if netmask is not None and not persistent:
+            raise _bad("netmask", netmask, "needs a persistent service (persistence timeout > 0)")
+        if persistent:
+            default = DEFAULT_NETMASK_V6 if key.family == "ipv6" else DEFAULT_NETMASK_V4
+            netmask = default if netmask is None else normalise_netmask("netmask", netmask, key.family)
+        if persistence_engine is not None and persistence_engine not in PERSISTENCE_ENGINES:
+            raise _bad("persistence_engine", persistence_engine, "must be one of %s" % ", ".join(PERSISTENCE_ENGINES))
+        if one_packet and key.protocol not in ("udp", "fwmark"):
+            raise _bad("one_packet", one_packet, "is for UDP (or fwmark) services only, not %s" % (key,))
+        bits = 0
+        for name in sched_flags or ():
+            if name not in _FLAG_BITS:
+                raise _bad("sched_flags", name, "is not a scheduler flag (%s)" % ", ".join(SCHED_FLAG_NAMES))
+            owner = name.split("-")[0]
+            if owner in ("sh", "mh") and owner != scheduler:
+                raise _bad("sched_flags", name, "is a flag of the %s scheduler, not of %s" % (owner, scheduler))
+            bits |= _FLAG_BITS[name]
+        return ServiceAttrs(scheduler, persistent, netmask, persistence_engine or None, bool(one_packet), bits)
+    except IPVSError as exc:
+        raise _renamed(exc, prefix, names) from None
 
 
 def make_dest(
@@ -550,51 +569,57 @@ def make_dest(
     names=None,
 ):
     """Validate and normalise a destination of the service ``key``; returns ((address, port), DestAttrs).
-    ``names`` renames parameters in messages (e.g. address -> server_address)."""
-    names = names or {}
+    ``prefix`` and ``names`` (e.g. address -> server_address) name the parameters in messages."""
+    try:
+        forwarding = forwarding or "direct"
+        if forwarding not in FORWARDING:
+            raise _bad("forwarding", forwarding, "must be one of %s" % ", ".join(FORWARDING))
+        addr, _fam = normalise_address("address", address, key.family)
+        dport = key.port if port is None else _int("port", port, 0 if key.port == 0 else 1, 65535)
+        if forwarding != "masquerade":
+            if key.protocol == "fwmark":
+                dport = 0  # ipvsadm: only NAT keeps a real port; DR/TUN use the (absent) service port
+            elif dport != key.port:
+                raise _bad("port", port, "differs from the service port %d: only forwarding=masquerade can map ports" % key.port)
+        weight = _int("weight", 1 if weight is None else weight, 0, MAX_WEIGHT)
+        # no threshold (None, 0) is the common case: 0 needs no check
+        upper = _int("upper_threshold", upper_threshold, 0, MAX_THRESHOLD) if upper_threshold else 0
+        lower = _int("lower_threshold", lower_threshold, 0, MAX_THRESHOLD) if lower_threshold else 0
+        if upper and lower > upper:
+            raise _bad("lower_threshold", lower, "is greater than upper_threshold %d" % upper)
+        if forwarding != "tunnel":
+            if tunnel_type is not None or tunnel_port is not None or tunnel_checksum is not None:
+                for name, value in (("tunnel_type", tunnel_type), ("tunnel_port", tunnel_port), ("tunnel_checksum", tunnel_checksum)):
+                    if value is not None:
+                        raise _bad(name, value, "needs forwarding=tunnel (forwarding is %s)" % forwarding)
+            return (addr, dport), DestAttrs(forwarding, weight, upper, lower, None, None, None)
+        tunnel_type, tunnel_port, tunnel_checksum = _tunnel_options(tunnel_type, tunnel_port, tunnel_checksum)
+        return (addr, dport), DestAttrs(forwarding, weight, upper, lower, tunnel_type, tunnel_port, tunnel_checksum)
+    except IPVSError as exc:
+        raise _renamed(exc, prefix, names) from None
 
-    def _p(field):
-        return prefix + names.get(field, field)
 
-    forwarding = forwarding or "direct"
-    if forwarding not in FORWARDING:
-        raise _bad(_p("forwarding"), forwarding, "must be one of %s" % ", ".join(FORWARDING))
-    addr, _fam = normalise_address(_p("address"), address, key.family)
-    dport = key.port if port is None else _int(_p("port"), port, 0 if key.port == 0 else 1, 65535)
-    if forwarding != "masquerade":
-        if key.protocol == "fwmark":
-            dport = 0  # ipvsadm: only NAT keeps a real port; DR/TUN use the (absent) service port
-        elif dport != key.port:
-            raise _bad(_p("port"), port, "differs from the service port %d: only forwarding=masquerade can map ports" % key.port)
-    weight = _int(_p("weight"), 1 if weight is None else weight, 0, MAX_WEIGHT)
-    upper = _int(_p("upper_threshold"), upper_threshold or 0, 0, MAX_THRESHOLD)
-    lower = _int(_p("lower_threshold"), lower_threshold or 0, 0, MAX_THRESHOLD)
-    if upper and lower > upper:
-        raise _bad(_p("lower_threshold"), lower, "is greater than upper_threshold %d" % upper)
-    if forwarding != "tunnel":
-        for name, value in (("tunnel_type", tunnel_type), ("tunnel_port", tunnel_port), ("tunnel_checksum", tunnel_checksum)):
-            if value is not None:
-                raise _bad(_p(name), value, "needs forwarding=tunnel (forwarding is %s)" % forwarding)
-        return (addr, dport), DestAttrs(forwarding, weight, upper, lower, None, None, None)
+def _tunnel_options(tunnel_type, tunnel_port, tunnel_checksum):
+    """(type, port, checksum) of a tunnel destination, defaults filled in."""
     tunnel_type = tunnel_type or "ipip"
     if tunnel_type not in TUNNEL_TYPES:
-        raise _bad(_p("tunnel_type"), tunnel_type, "must be one of %s" % ", ".join(TUNNEL_TYPES))
+        raise _bad("tunnel_type", tunnel_type, "must be one of %s" % ", ".join(TUNNEL_TYPES))
     if tunnel_type == "gue":
         if tunnel_port is None:
-            raise IPVSError("%s: required with tunnel_type=gue" % _p("tunnel_port"), _p("tunnel_port"), None)
-        tunnel_port = _int(_p("tunnel_port"), tunnel_port, 1, 65535)
+            raise IPVSError("tunnel_port: required with tunnel_type=gue", "tunnel_port", None)
+        tunnel_port = _int("tunnel_port", tunnel_port, 1, 65535)
     elif tunnel_port is not None:
-        raise _bad(_p("tunnel_port"), tunnel_port, "is only for tunnel_type=gue (tunnel_type is %s)" % tunnel_type)
+        raise _bad("tunnel_port", tunnel_port, "is only for tunnel_type=gue (tunnel_type is %s)" % tunnel_type)
     if tunnel_type == "ipip":
         if tunnel_checksum is not None:
-            raise _bad(_p("tunnel_checksum"), tunnel_checksum, "is only for tunnel_type gue or gre (tunnel_type is ipip)")
+            raise _bad("tunnel_checksum", tunnel_checksum, "is only for tunnel_type gue or gre (tunnel_type is ipip)")
     else:
         tunnel_checksum = tunnel_checksum or "nocsum"
         if tunnel_checksum not in TUNNEL_CHECKSUMS:
-            raise _bad(_p("tunnel_checksum"), tunnel_checksum, "must be one of %s" % ", ".join(TUNNEL_CHECKSUMS))
+            raise _bad("tunnel_checksum", tunnel_checksum, "must be one of %s" % ", ".join(TUNNEL_CHECKSUMS))
         if tunnel_checksum == "remcsum" and tunnel_type != "gue":
-            raise _bad(_p("tunnel_checksum"), tunnel_checksum, "(remote checksum offload) is only for tunnel_type=gue")
-    return (addr, dport), DestAttrs(forwarding, weight, upper, lower, tunnel_type, tunnel_port, tunnel_checksum)
+            raise _bad("tunnel_checksum", tunnel_checksum, "(remote checksum offload) is only for tunnel_type=gue")
+    return tunnel_type, tunnel_port, tunnel_checksum
 
 
 # keys of the service model that only keepalived/roles read; ipvs_table accepts and ignores them
@@ -605,6 +630,7 @@ MODEL_SERVICE_KEYS = frozenset(
     ("address", "port", "fwmark", "family", "protocol", "scheduler", "sched_flags", "forwarding", "persistence", "one_packet", "persistence_engine", "tunnel")
 )
 MODEL_REAL_SERVER_KEYS = frozenset(("host", "address", "port", "weight", "forwarding", "upper_threshold", "lower_threshold", "check", "name"))
+_MODEL_PERSISTENCE_NAMES = {"persistent": "persistence.timeout", "netmask": "persistence.netmask"}
 
 
 def service_from_model(svc, where="services[0]"):
@@ -613,14 +639,22 @@ def service_from_model(svc, where="services[0]"):
     keepalived-only parts are left to the director code."""
     if not isinstance(svc, dict):
         raise _bad(where, svc, "must be a dict (a service of the service model)")
-    label = "%s (%s)" % (where, svc["name"]) if svc.get("name") else where
-    prefix = label + "."
-    unknown = sorted(set(svc) - MODEL_SERVICE_KEYS - MODEL_IGNORED_KEYS)
-    if unknown:
-        raise _bad(prefix + unknown[0], svc[unknown[0]], "is not a field of the service model")
+    try:
+        return _service_from_model(svc)
+    except IPVSError as exc:
+        label = "%s (%s)" % (where, svc["name"]) if svc.get("name") else where
+        raise _renamed(exc, label + ".") from None
+
+
+def _service_from_model(svc):
+    """:func:`service_from_model` with errors named within the service (``real_servers[1].weight``)."""
+    if not MODEL_SERVICE_KEYS.issuperset(svc):
+        unknown = sorted(set(svc) - MODEL_SERVICE_KEYS - MODEL_IGNORED_KEYS)
+        if unknown:
+            raise _bad(unknown[0], svc[unknown[0]], "is not a field of the service model")
     persistence = svc.get("persistence") or {}
     if not isinstance(persistence, dict):
-        raise _bad(prefix + "persistence", persistence, "must be a dict with timeout, netmask")
+        raise _bad("persistence", persistence, "must be a dict with timeout, netmask")
     timeout = persistence.get("timeout")
     if persistence and timeout is None:
         timeout = DEFAULT_PERSISTENT_TIMEOUT
@@ -632,7 +666,6 @@ def service_from_model(svc, where="services[0]"):
         fwmark=svc.get("fwmark"),
         family=svc.get("family"),
         persistent=timeout or 0,
-        prefix=prefix,
     )
     attrs = make_service_attrs(
         key,
@@ -642,54 +675,56 @@ def service_from_model(svc, where="services[0]"):
         persistence_engine=svc.get("persistence_engine"),
         one_packet=svc.get("one_packet", False),
         sched_flags=svc.get("sched_flags"),
-        prefix=prefix,
-        names={"persistent": "persistence.timeout", "netmask": "persistence.netmask"},
+        names=_MODEL_PERSISTENCE_NAMES,
     )
     tunnel = svc.get("tunnel") or {}
     if not isinstance(tunnel, dict):
-        raise _bad(prefix + "tunnel", tunnel, "must be a dict with type, port, checksum")
+        raise _bad("tunnel", tunnel, "must be a dict with type, port, checksum")
     default_fwd = svc.get("forwarding") or "direct"
     if default_fwd not in FORWARDING:
-        raise _bad(prefix + "forwarding", default_fwd, "must be one of %s" % ", ".join(FORWARDING))
+        raise _bad("forwarding", default_fwd, "must be one of %s" % ", ".join(FORWARDING))
     real_servers = svc.get("real_servers")
     if real_servers is None:
         real_servers = []
     if not isinstance(real_servers, list):
-        raise _bad(prefix + "real_servers", real_servers, "must be a list")
+        raise _bad("real_servers", real_servers, "must be a list")
     dests = {}
     for index, rs in enumerate(real_servers):
-        rwhere = "%sreal_servers[%d]." % (prefix, index)
         if not isinstance(rs, dict):
-            raise _bad(rwhere[:-1], rs, "must be a dict")
-        bad = sorted(set(rs) - MODEL_REAL_SERVER_KEYS)
-        if bad:
-            raise _bad(rwhere + bad[0], rs[bad[0]], "is not a field of a real server")
-        if rs.get("address") is None:
+            raise _bad("real_servers[%d]" % index, rs, "must be a dict")
+        if not MODEL_REAL_SERVER_KEYS.issuperset(rs):
+            bad = sorted(set(rs) - MODEL_REAL_SERVER_KEYS)
+            raise _bad("real_servers[%d]." % index + bad[0], rs[bad[0]], "is not a field of a real server")
+        address = rs.get("address")
+        if address is None:
             raise IPVSError(
-                "%saddress: required (host %r must be resolved to an address first, e.g. with lvs.cluster.lvs_services)" % (rwhere, rs.get("host")),
-                rwhere + "address",
+                "real_servers[%d].address: required (host %r must be resolved to an address first, e.g. with lvs.cluster.lvs_services)"
+                % (index, rs.get("host")),
+                "real_servers[%d].address" % index,
                 None,
             )
         fwd = rs.get("forwarding") or default_fwd
         tun = tunnel if fwd == "tunnel" else {}
-        dkey, dattrs = make_dest(
-            key,
-            rs["address"],
-            port=rs.get("port"),
-            forwarding=fwd,
-            weight=rs.get("weight"),
-            upper_threshold=rs.get("upper_threshold"),
-            lower_threshold=rs.get("lower_threshold"),
-            tunnel_type=tun.get("type"),
-            tunnel_port=tun.get("port"),
-            tunnel_checksum=tun.get("checksum"),
-            prefix=rwhere,
-        )
+        try:
+            dkey, dattrs = make_dest(
+                key,
+                address,
+                port=rs.get("port"),
+                forwarding=fwd,
+                weight=rs.get("weight"),
+                upper_threshold=rs.get("upper_threshold"),
+                lower_threshold=rs.get("lower_threshold"),
+                tunnel_type=tun.get("type"),
+                tunnel_port=tun.get("port"),
+                tunnel_checksum=tun.get("checksum"),
+            )
+        except IPVSError as exc:
+            raise _renamed(exc, "real_servers[%d]." % index) from None
         if dkey in dests:
-            raise _bad(rwhere + "address", rs["address"], "is listed twice for this service (%s)" % hostport(dkey[0], dkey[1], key.family))
+            raise _bad("real_servers[%d].address" % index, address, "is listed twice for this service (%s)" % hostport(dkey[0], dkey[1], key.family))
         dests[dkey] = dattrs
     if tunnel and default_fwd != "tunnel" and not any(d.forwarding == "tunnel" for d in dests.values()):
-        raise _bad(prefix + "tunnel", tunnel, "needs forwarding=tunnel")
+        raise _bad("tunnel", tunnel, "needs forwarding=tunnel")
     return key, attrs, dests
 
 
