@@ -101,9 +101,9 @@ def split_hostport(text):
     if text.startswith("["):
         host, _sep, port = text[1:].partition("]")
         return host, int(port[1:]) if port else None, "ipv6"
-    if text.count(":") > 1:
-        return text, None, "ipv6"
     host, sep, port = text.rpartition(":")
+    if ":" in host:
+        return text, None, "ipv6"
     if not sep:
         return text, None, "ipv4"
     return host, int(port), "ipv4"
@@ -190,7 +190,12 @@ def dest_to_dict(dkey, attrs, family=None):
 # --------------------------------------------------------------------------------------- parsing
 
 
-def _svc_key_from_tokens(tok, i, where):
+def _parse_error(where, msg):
+    """Unparsable ipvsadm output at ``where``; None when the caller names the place (parse_save: the line)."""
+    return IPVSError(msg if where is None else "%s: %s" % (where, msg))
+
+
+def _svc_key_from_tokens(tok, i, where=None):
     """Parse the service part of an ipvsadm command starting at tok[i]; returns (key, next index)."""
     flag = tok[i]
     if flag in ("-f", "--fwmark-service"):
@@ -203,12 +208,12 @@ def _svc_key_from_tokens(tok, i, where):
         return ServiceKey("fwmark", "", 0, fwmark, family), i
     proto = _FLAG_PROTO.get(flag)
     if proto is None:
-        raise IPVSError("%s: expected a service option (-t, -u, --sctp-service, -f), got %r" % (where, flag))
+        raise _parse_error(where, "expected a service option (-t, -u, --sctp-service, -f), got %r" % (flag,))
     addr, port, family = split_hostport(tok[i + 1])
     return ServiceKey(proto, addr, port, 0, family), i + 2
 
 
-def _service_attrs_from_tokens(tok, i, key, where):
+def _service_attrs_from_tokens(tok, i, key, where=None):
     scheduler = DEFAULT_SCHEDULER
     persistent = 0
     netmask = None
@@ -243,7 +248,7 @@ def _service_attrs_from_tokens(tok, i, key, where):
         elif opt in ("-6", "--ipv6"):
             pass
         else:
-            raise IPVSError("%s: unknown service option %r" % (where, opt))
+            raise _parse_error(where, "unknown service option %r" % (opt,))
     if persistent:
         if netmask is None:
             netmask = DEFAULT_NETMASK_V6 if key.family == "ipv6" else DEFAULT_NETMASK_V4
@@ -254,7 +259,7 @@ def _service_attrs_from_tokens(tok, i, key, where):
     return ServiceAttrs(scheduler, persistent, netmask, pe, ops, flags)
 
 
-def _dest_from_tokens(tok, i, key, where):
+def _dest_from_tokens(tok, i, key, where=None):
     addr = port = None
     fwd = "direct"
     weight = 1
@@ -287,9 +292,9 @@ def _dest_from_tokens(tok, i, key, where):
         elif opt in _FLAG_CSUM:
             csum = _FLAG_CSUM[opt]
         else:
-            raise IPVSError("%s: unknown destination option %r" % (where, opt))
+            raise _parse_error(where, "unknown destination option %r" % (opt,))
     if addr is None:
-        raise IPVSError("%s: destination without -r" % where)
+        raise _parse_error(where, "destination without -r")
     if port is None or fwd != "masquerade":
         port = key.port  # what ipvsadm does: only NAT keeps a real port of its own
     if fwd == "tunnel":
@@ -305,17 +310,8 @@ def _dest_from_tokens(tok, i, key, where):
     return (addr, port), DestAttrs(fwd, weight, upper, lower, tun_type, tun_port, csum)
 
 
-class _Where:
-    """'line N (text)' for error messages, formatted only when one is raised."""
-
-    __slots__ = ("line", "lineno")
-
-    def __init__(self, lineno, line):
-        self.lineno = lineno
-        self.line = line
-
-    def __str__(self):
-        return "line %d (%s)" % (self.lineno, self.line.strip())
+def _where(lineno, line):
+    return "line %d (%s)" % (lineno, line.strip())
 
 
 def parse_save(text):
@@ -328,28 +324,30 @@ def parse_save(text):
         tok = line.split()
         if not tok or tok[0].startswith("#"):
             continue
-        where = _Where(lineno, line)
+        # errors name the line; formatted only when one is raised
         try:
             cmd = tok[0]
             if len(tok) > 3 and tok[1] in ("-t", "-u"):
                 cached = keys.get((tok[1], tok[2]))
                 if cached is None:
-                    cached = keys[(tok[1], tok[2])] = _svc_key_from_tokens(tok, 1, where)
+                    cached = keys[(tok[1], tok[2])] = _svc_key_from_tokens(tok, 1)
                 key, i = cached
             else:
-                key, i = _svc_key_from_tokens(tok, 1, where)
-            if cmd in ("-A", "--add-service"):
-                services[key] = _service_attrs_from_tokens(tok, i, key, where)
-                dests.setdefault(key, {})
-            elif cmd in ("-a", "--add-server"):
-                dkey, dattrs = _dest_from_tokens(tok, i, key, where)
+                key, i = _svc_key_from_tokens(tok, 1)
+            if cmd in ("-a", "--add-server"):  # four in five lines of a typical table
+                dkey, dattrs = _dest_from_tokens(tok, i, key)
                 if key not in services:
-                    raise IPVSError("%s: destination of an unknown service %s" % (where, key))
+                    raise IPVSError("destination of an unknown service %s" % (key,))
                 dests[key][dkey] = dattrs
+            elif cmd in ("-A", "--add-service"):
+                services[key] = _service_attrs_from_tokens(tok, i, key)
+                dests.setdefault(key, {})
             else:
-                raise IPVSError("%s: expected -A or -a" % where)
+                raise IPVSError("expected -A or -a")
+        except IPVSError as exc:
+            raise IPVSError("%s: %s" % (_where(lineno, line), exc.msg)) from None
         except (IndexError, ValueError, KeyError) as exc:
-            raise IPVSError("cannot parse ipvsadm output at %s: %s" % (where, exc)) from exc
+            raise IPVSError("cannot parse ipvsadm output at %s: %s" % (_where(lineno, line), exc)) from exc
     return table
 
 
