@@ -785,6 +785,8 @@ def diff_tables(current, desired, purge_services=(), purge_dests=False):
         if before != attrs:
             plan.edit_services.append((key, before, attrs))
         have = cur_dests.get(key, {})
+        if have == want:
+            continue  # nothing to add, edit or delete: the common case of a re-run, one comparison in C
         for dkey, dattrs in want.items():
             old = have.get(dkey)
             if old is None:
@@ -814,16 +816,24 @@ def service_args(key, attrs):
     return " ".join(parts)
 
 
-def dest_args(key, dkey, attrs):
-    parts = [key.args(), "-r", hostport(dkey[0], dkey[1], key.family), _FWD_FLAG[attrs.forwarding], "-w %d" % attrs.weight]
-    parts.append("-x %d -y %d" % (attrs.upper_threshold, attrs.lower_threshold))
+def dest_args(key, dkey, attrs, service=None):
+    """The destination part of an ipvsadm command line; ``service`` is ``key.args()`` when the
+    caller has it already (a service's destinations come one after the other)."""
+    line = "%s -r %s %s -w %d -x %d -y %d" % (
+        service or key.args(),
+        hostport(dkey[0], dkey[1], key.family),
+        _FWD_FLAG[attrs.forwarding],
+        attrs.weight,
+        attrs.upper_threshold,
+        attrs.lower_threshold,
+    )
     if attrs.tunnel_type:
-        parts.append("--tun-type %s" % attrs.tunnel_type)
+        line += " --tun-type %s" % attrs.tunnel_type
         if attrs.tunnel_port:
-            parts.append("--tun-port %d" % attrs.tunnel_port)
+            line += " --tun-port %d" % attrs.tunnel_port
         if attrs.tunnel_checksum:
-            parts.append(_CSUM_FLAG[attrs.tunnel_checksum])
-    return " ".join(parts)
+            line += " " + _CSUM_FLAG[attrs.tunnel_checksum]
+    return line
 
 
 def render_plan(plan):
@@ -844,8 +854,11 @@ def render_plan(plan):
         add("-D " + key.args())
     for key, after in plan.add_services:
         add("-A " + service_args(key, after))
+    service = args = None
     for key, dkey, after in plan.add_dests:
-        add("-a " + dest_args(key, dkey, after))
+        if key is not service:
+            service, args = key, key.args()
+        add("-a " + dest_args(key, dkey, after, args))
     return lines
 
 
@@ -854,7 +867,8 @@ def render_table(table):
     lines = []
     for key, attrs in table.services.items():
         lines.append("-A " + service_args(key, attrs))
-        lines.extend("-a " + dest_args(key, dkey, dattrs) for dkey, dattrs in table.dests.get(key, {}).items())
+        args = key.args()
+        lines.extend("-a " + dest_args(key, dkey, dattrs, args) for dkey, dattrs in table.dests.get(key, {}).items())
     return lines
 
 
