@@ -16,6 +16,7 @@ Pure Python: no Ansible imports, so the service-model code and the filters can r
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import namedtuple
 
 PROTOCOLS = ("tcp", "udp", "sctp")
@@ -438,28 +439,41 @@ def _int(param, value, low, high, what=None):
 # the same VIPs and real servers many times, and ipaddress parsing dominated table_from_model
 _ADDRESS_CACHE = {}
 _ADDRESS_CACHE_MAX = 65536
+# an IPv4 address written as ipaddress writes it (four decimal octets 0-255, no leading zeros) is
+# recognised without ipaddress, which takes a few microseconds per address: tables of distinct
+# addresses (a VIP per service, real servers of their own) have tens of thousands
+_CANONICAL_IPV4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
 
 
 def normalise_address(param, value, family=None):
     """An IP address in its canonical text form, and its family. Rejects networks and names."""
     found = _ADDRESS_CACHE.get(value) if isinstance(value, str) else None
     if found is None:
-        text = str(value).strip() if value is not None else ""
-        if text.startswith("[") and text.endswith("]"):
-            text = text[1:-1]
-        try:
-            ip = ipaddress.ip_address(text)
-        except ValueError:
-            raise _bad(param, value, "is not an IPv4 or IPv6 address") from None
-        found = (ip.compressed, "ipv6" if ip.version == 6 else "ipv4")
-        if ip.is_multicast or ip.is_unspecified:
-            raise _bad(param, value, "is not a unicast address")
+        found = _parse_address(param, value)
         if isinstance(value, str) and len(_ADDRESS_CACHE) < _ADDRESS_CACHE_MAX:
             _ADDRESS_CACHE[value] = found
     fam = found[1]
     if family and family != fam:
         raise _bad(param, value, "is an %s address but the service family is %s" % (fam.replace("ip", "IP"), family))
     return found
+
+
+def _parse_address(param, value):
+    if isinstance(value, str) and _CANONICAL_IPV4.fullmatch(value):
+        # already canonical: what ipaddress would say, without it
+        if value == "0.0.0.0" or 224 <= int(value[: value.index(".")]) <= 239:  # unspecified, multicast (224.0.0.0/4)
+            raise _bad(param, value, "is not a unicast address")
+        return str(value), "ipv4"
+    text = str(value).strip() if value is not None else ""
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        raise _bad(param, value, "is not an IPv4 or IPv6 address") from None
+    if ip.is_multicast or ip.is_unspecified:
+        raise _bad(param, value, "is not a unicast address")
+    return ip.compressed, "ipv6" if ip.version == 6 else "ipv4"
 
 
 def _renamed(exc, prefix, names=None):
