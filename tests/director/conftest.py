@@ -51,11 +51,11 @@ def collections_path(tmp_path_factory):
     return str(base)
 
 
-def run_playbook(collections_path, playbook, extra_vars, workdir):
+def run_playbook(collections_path, playbook, extra_vars, workdir, inventory=HERE / "inventory.yml"):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_STDOUT_CALLBACK="default")
     env.pop("ANSIBLE_CONFIG", None)
-    cmd = [_bin("ansible-playbook"), "-i", str(HERE / "inventory.yml"), str(playbook), "-e", json.dumps(extra_vars)]
+    cmd = [_bin("ansible-playbook"), "-i", str(inventory), str(playbook), "-e", json.dumps(extra_vars)]
     return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=False)
 
 

@@ -10,11 +10,12 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import HERE, SCENARIOS, run_playbook
+from conftest import HERE, SCENARIOS, interfaces, run_playbook
 
 KEEPALIVED = shutil.which("keepalived") or "/usr/sbin/keepalived"
 CONFIG_TEST = HERE.parent.parent / "roles" / "director" / "files" / "keepalived-config-test"
@@ -173,6 +174,41 @@ def test_empty_model_is_vrrp_only(rendered):
     conf = rendered["vrrp_only"]["dir1"]["conf"]
     assert "virtual_server" not in conf
     assert "192.0.2.254/24 dev" in blocks(conf, "vrrp_instance LVS_FRONT")[0]
+
+
+def test_rendering_does_not_depend_on_the_hash_seed(collections_path, tmp_path, monkeypatch):
+    """Ansible's union/difference/intersect filters go through Python sets, whose order changes with
+    the hash seed of each ansible-playbook run: keepalived.conf must not (a different file on every
+    run is a reload on every run). Three directors (peer lists) and IPv6 VIPs beside IPv4 ones
+    (virtual_ipaddress_excluded)."""
+    inventory = yaml.safe_load((HERE / "inventory.yml").read_text())
+    inventory["all"]["children"]["lvs_directors"]["hosts"]["dir3"] = {
+        "director_vrrp_unicast_src_ip": "192.0.2.4", "director_inside_unicast_src_ip": "198.51.100.4", "director_vrrp_priority": 50}
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    role = Path(collections_path) / "ansible_collections" / "lvs" / "cluster" / "roles" / "director"
+    front, inside = interfaces()
+    play = [{
+        "name": "Render", "hosts": "lvs_directors", "gather_facts": False,
+        "vars_files": [str(HERE / "scenarios" / "fwmark_ipv6.yml")],
+        "vars": {"lvs_nat_gateway": "198.51.100.1/24", "director_inside_interface": "{{ test_inside_interface }}"},
+        "tasks": [
+            {"name": "Validate and derive", "ansible.builtin.include_role": {"name": "lvs.cluster.director", "tasks_from": "validate.yml", "public": True}},
+            {"name": "Render", "ansible.builtin.template": {"src": str(role / "templates" / "keepalived.conf.j2"), "dest": "{{ out }}-{{ inventory_hostname }}", "mode": "0600"}},
+        ],
+    }]
+    (tmp_path / "render.yml").write_text(yaml.safe_dump(play, sort_keys=False))
+    confs = {}
+    for seed in ("1", "2", "3", "4", "5"):
+        monkeypatch.setenv("PYTHONHASHSEED", seed)
+        out = tmp_path / ("seed%s.conf" % seed)
+        proc = run_playbook(collections_path, tmp_path / "render.yml",
+                            {"test_front_interface": front, "test_inside_interface": inside, "out": str(out)}, tmp_path, tmp_path / "inventory.yml")
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        confs[seed] = Path("%s-dir1" % out).read_text()
+    conf = confs["1"]
+    assert re.search(r"unicast_peer \{\s*192\.0\.2\.3\s+192\.0\.2\.4\s*\}", conf), conf  # inventory order
+    assert conf.count("2001:db8:1::") >= 2, conf
+    assert all(text == conf for text in confs.values()), "keepalived.conf differs between hash seeds"
 
 
 @pytest.mark.parametrize("scenario", GOLDEN)
