@@ -170,11 +170,20 @@ def test_canonical_ipv4_shortcut_agrees_with_ipaddress(text, monkeypatch):
     for _attempt in range(2):  # parsed, then from the cache
         if isinstance(expected, tuple):
             assert _ipvs.normalise_address("address", text) == expected
-            assert type(_ipvs.normalise_address("address", text)[0]) is str
         else:
             with pytest.raises(IPVSError) as err:
                 _ipvs.normalise_address("address", text)
             assert err.value.msg == "address: %r %s" % (text, expected)
+
+
+def test_a_str_subclass_gives_a_plain_str(monkeypatch):
+    class Tagged(str):
+        pass
+
+    monkeypatch.setattr(_ipvs, "_ADDRESS_CACHE", {})
+    for text in ("192.0.2.1", "2001:db8::1"):
+        address, _family = _ipvs.normalise_address("address", Tagged(text))
+        assert address == text and not isinstance(address, Tagged)
 
 
 @pytest.mark.parametrize(
