@@ -193,7 +193,8 @@ def test_rendering_does_not_depend_on_the_hash_seed(collections_path, tmp_path, 
         "vars": {"lvs_nat_gateway": "198.51.100.1/24", "director_inside_interface": "{{ test_inside_interface }}"},
         "tasks": [
             {"name": "Validate and derive", "ansible.builtin.include_role": {"name": "lvs.cluster.director", "tasks_from": "validate.yml", "public": True}},
-            {"name": "Render", "ansible.builtin.template": {"src": str(role / "templates" / "keepalived.conf.j2"), "dest": "{{ out }}-{{ inventory_hostname }}", "mode": "0600"}},
+            {"name": "Render", "ansible.builtin.template": {
+                "src": str(role / "templates" / "keepalived.conf.j2"), "dest": "{{ out }}-{{ inventory_hostname }}", "mode": "0600"}},
         ],
     }]
     (tmp_path / "render.yml").write_text(yaml.safe_dump(play, sort_keys=False))
