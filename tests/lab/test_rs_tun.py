@@ -111,3 +111,37 @@ def test_bad_input_stops_before_changes(tun, converged, extra, message):
     p = tun.run_playbook(SCEN / "converge.yml", extra_vars=extra, check=False)
     assert p.returncode != 0 and message in p.stdout, p.stdout[-3000:]
     assert recap(p.stdout)["tun1"]["changed"] == 0
+
+
+def test_gre_and_gue_tunnels_carry_requests(tun, converged):
+    """tunnel.type gre and gue (kernel >= 5.3): the role opens the GUE port and brings gre0 up; the
+    director (ipvsadm --tun-type, as the director role's template writes it) sends through them."""
+    vip_gre, vip_gue, gue_port, rs = "192.0.2.30", "192.0.2.40", 6080, "192.0.2.21"
+    svcs = [
+        *services(),
+        {"name": "web-gre", "address": vip_gre, "port": 80, "forwarding": "tunnel", "tunnel": {"type": "gre"},
+         "real_servers": [{"host": "tun1"}]},
+        {"name": "web-gue", "address": vip_gue, "port": 80, "forwarding": "tunnel", "tunnel": {"type": "gue", "port": gue_port},
+         "real_servers": [{"host": "tun1"}]},
+    ]
+    first = tun.run_playbook(SCEN / "converge.yml", extra_vars={"lvs_virtual_services": svcs})
+    assert recap(first.stdout)["tun1"]["changed"] > 0
+    assert_idempotent(tun.run_playbook(SCEN / "converge.yml", extra_vars={"lvs_virtual_services": svcs}).stdout, ["tun1"])
+    assert str(gue_port) in tun.exec("tun1", "ip fou show").stdout
+    assert {vip_gre, vip_gue} <= set(lo_addrs(tun))
+    front = tun.hostvars("dir1")["lab_front_interface"]
+    tun.exec("dir1", f"ip addr replace {vip_gre}/32 dev {front} && ip addr replace {vip_gue}/32 dev {front}"
+                     f" && ipvsadm -A -t {vip_gre}:80 -s rr && ipvsadm -a -t {vip_gre}:80 -r {rs}:80 -i --tun-type gre"
+                     f" && ipvsadm -A -t {vip_gue}:80 -s rr"
+                     f" && ipvsadm -a -t {vip_gue}:80 -r {rs}:80 -i --tun-type gue --tun-port {gue_port}")
+    try:
+        gre_before = int(tun.exec("tun1", "cat /sys/class/net/gre0/statistics/rx_packets").stdout)
+        assert fetch_split(tun, "cl1", f"http://{vip_gre}/", 6) == {"tun1": 6}
+        assert int(tun.exec("tun1", "cat /sys/class/net/gre0/statistics/rx_packets").stdout) - gre_before >= 18
+        ipip_before = int(tun.exec("tun1", "cat /sys/class/net/tunl0/statistics/rx_packets").stdout)
+        assert fetch_split(tun, "cl1", f"http://{vip_gue}/", 6) == {"tun1": 6}
+        # GUE carries IPIP: decapsulated by fou on the UDP port, then by tunl0
+        assert int(tun.exec("tun1", "cat /sys/class/net/tunl0/statistics/rx_packets").stdout) - ipip_before >= 18
+    finally:
+        tun.exec("dir1", f"ipvsadm -D -t {vip_gre}:80; ipvsadm -D -t {vip_gue}:80; ip addr del {vip_gre}/32 dev {front};"
+                         f" ip addr del {vip_gue}/32 dev {front}; true")
