@@ -82,7 +82,7 @@ def main():
     print("%s: %.2f s, result %d bytes, changed=%s, counts=%s" % (mode, took, len(out.getvalue()), result.get("changed"), result.get("counts")))
     print("ipvsadm calls: %s" % "; ".join(calls))
     if "--profile" in sys.argv:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(30)
     os.unlink(tree / "ansible_collections" / "lvs" / "cluster")
 
 
