@@ -10,7 +10,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from test_rs_support import assert_idempotent, fetch_split, recap, wait_for
+from test_rs_support import assert_idempotent, fetch_split, reboot_vm, recap
 
 pytestmark = pytest.mark.lab
 
@@ -101,12 +101,7 @@ def test_table_survives_a_reboot_without_ansible(static, converged):
     saved = static.exec("dir1", "cat /etc/ipvsadm.rules").stdout
     assert sorted(line.strip() for line in saved.splitlines() if line.strip()) == sorted(EXPECTED)
     assert 'AUTO="true"' in static.exec("dir1", "cat /etc/default/ipvsadm").stdout
-    boot_id = static.exec("dir1", "cat /proc/sys/kernel/random/boot_id").stdout
-    static.exec("dir1", "systemctl reboot", check=False)
-    wait_for(lambda: static.exec("dir1", "cat /proc/sys/kernel/random/boot_id", check=False).stdout not in ("", boot_id),
-             300, 5, what="dir1 rebooted")
-    wait_for(lambda: static.exec("dir1", "systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"),
-             300, 5, what="dir1 booted")
+    reboot_vm(static, "dir1")
     assert table(static) == sorted(EXPECTED)
     # the VIP belongs to the user's cluster manager (here: the test), not to static mode
     static.exec("dir1", f"ip addr replace {VIP}/32 dev {static.hostvars('dir1')['lab_front_interface']}")

@@ -77,6 +77,16 @@ def reboot_container(lab, host: str, wipe: str) -> None:
              in ("running", "degraded"), what=f"{host} booted")
 
 
+def reboot_vm(lab, host: str, timeout: float = 300) -> None:
+    """Reboot a lab VM from inside and wait until it runs again (a new boot_id, systemd up)."""
+    boot_id = lab.exec(host, "cat /proc/sys/kernel/random/boot_id").stdout
+    lab.exec(host, "systemctl reboot", check=False)
+    wait_for(lambda: lab.exec(host, "cat /proc/sys/kernel/random/boot_id", check=False).stdout not in ("", boot_id),
+             timeout, 5, what=f"{host} rebooted")
+    wait_for(lambda: lab.exec(host, "systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"),
+             timeout, 5, what=f"{host} booted")
+
+
 def test_recap_parser():
     out = ("PLAY RECAP *********\n"
            "rs1                        : ok=12   changed=0    unreachable=0    failed=0    skipped=9\n"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import ROOT
-from test_rs_support import assert_idempotent, fetch_split, recap, wait_for
+from test_rs_support import assert_idempotent, fetch_split, reboot_vm, recap
 
 pytestmark = pytest.mark.lab
 
@@ -76,12 +76,7 @@ def test_check_mode_reports_nothing(tun, converged):
 
 
 def test_reboot_keeps_serving_without_ansible(tun, converged):
-    boot_id = tun.exec("tun1", "cat /proc/sys/kernel/random/boot_id").stdout
-    tun.exec("tun1", "systemctl reboot", check=False)
-    wait_for(lambda: tun.exec("tun1", "cat /proc/sys/kernel/random/boot_id", check=False).stdout not in ("", boot_id),
-             300, 5, what="tun1 rebooted")
-    wait_for(lambda: tun.exec("tun1", "systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"),
-             300, 5, what="tun1 booted")
+    reboot_vm(tun, "tun1")
     up, sysctls = tunnel_state(tun)
     assert up and sysctls == ["0", "0", "1", "2"], sysctls
     assert VIP in lo_addrs(tun)
