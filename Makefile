@@ -30,6 +30,9 @@ lint: collection ## ruff, yamllint, ansible-lint (production profile)
 	cd $(COLL) && ansible-lint --profile production
 	$(PY) tests/check_argument_specs.py
 
+schema: collection ## regenerate the files derived from the one schema (doc fragment, director service_model entry point, docs tables)
+	PYTHONPATH=$(CURDIR)/.tmp/collections $(PY) tests/schema_gen.py $(CURDIR)
+
 sanity: collection ## ansible-test sanity
 	bash tests/ansible-test.sh $(COLL) sanity --python 3.11 --color no
 
@@ -50,29 +53,85 @@ host-test: collection deps ## host-side suites without VMs: keepalived -t over r
 	$(PY) -m pytest -p no:cacheprovider -n 2 tests/director
 	$(PY) -m pytest -p no:cacheprovider -n 2 tests/playbooks
 
-check: lint sanity units docs-test windows-test host-test ## the fast path: no VMs
+# The packaging tools (galaxy-importer, ansible-builder) in a venv of their own; `ansible` brings the
+# collection's dependencies for the importer's ansible-lint.
+PKG_VENV := .venv-packaging
+$(PKG_VENV)/.stamp: requirements/packaging.in
+	python3.11 -m venv $(PKG_VENV)
+	$(PKG_VENV)/bin/pip install -q -U pip
+	$(PKG_VENV)/bin/pip install -q -r requirements/packaging.in
+	touch $@
 
-lab-test: collection deps ## lab suites: VMs and containers (needs root)
-	$(PY) -m pytest -p no:cacheprovider -rs -n 2 --dist loadfile --durations=0 tests/lab
-	$(PY) -m pytest -p no:cacheprovider -rs --durations=0 tests/docs/test_doc_examples_lab.py
+packaging-test: venv $(PKG_VENV)/.stamp ## the tarball (allow-list, install + ansible-doc + site --syntax-check), ansible-builder create, galaxy-importer
+	PACKAGING_VENV=$(CURDIR)/$(PKG_VENV) $(PY) -m pytest -p no:cacheprovider -rs tests/packaging
 
-# molecule scenarios (create/converge/idempotence/verify/destroy on the lab). `make test` runs the
-# CI set; the real-server scenarios repeat what tests/lab covers and run with MOLECULE_SCENARIOS=all.
-MOLECULE_CI := rollout director
-MOLECULE_ALL := rollout director dr_real_server nat_real_server tun_real_server
-MOLECULE_SCENARIOS ?= $(MOLECULE_CI)
-molecule: collection deps ## molecule test for MOLECULE_SCENARIOS (default: rollout director; "all" for every scenario)
-	@set -e; for s in $(if $(filter all,$(MOLECULE_SCENARIOS)),$(MOLECULE_ALL),$(MOLECULE_SCENARIOS)); do \
-	  start=$$(date +%s); echo "== molecule test -s $$s"; \
-	  molecule test -s $$s; echo "== molecule $$s passed in $$(( $$(date +%s) - start )) s"; done
+# Every ansible-core minor that meta/runtime.yml allows (requires_ansible >=2.19.0) is tested: 2.19
+# in .venv (everything), the newer ones in a venv each on Python 3.12 (units, sanity, host suites).
+NEWER_CORES := 2.20 2.21
+ANSIBLE_PKG_2.20 := 13
+ANSIBLE_PKG_2.21 := 14
+# a real python3.12 (a pyenv shim for an inactive version answers "command not found")
+PY312 ?= $(firstword $(foreach p,$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12),\
+  $(if $(shell $(p) -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo ok),$(p))))
+.venv-core%/.stamp: requirements/core-newer.in
+	@test -n "$(PY312)" || { echo "no working python3.12 (~/.pyenv/versions/3.12*, /usr/bin, /usr/local/bin): ansible-core $* is tested on Python 3.12"; exit 1; }
+	$(PY312) -m venv .venv-core$*
+	.venv-core$*/bin/pip install -q -U pip
+	.venv-core$*/bin/pip install -q "ansible-core==$*.*" "ansible==$(ANSIBLE_PKG_$*).*" -r requirements/core-newer.in
+	touch $@
 
-test: check lab-test molecule ## everything: the README's test command
+core-test: collection deps $(foreach c,$(NEWER_CORES),.venv-core$(c)/.stamp) ## units, sanity and host suites on each newer ansible-core (Python 3.12)
+	@set -e; for c in $(NEWER_CORES); do v=$(CURDIR)/.venv-core$$c/bin; \
+	  echo "== $$($$v/ansible --version | head -1) on $$($$v/python --version)"; \
+	  PATH=$$v:$$PATH bash tests/ansible-test.sh $(COLL) units --python 3.12 --color no; \
+	  PATH=$$v:$$PATH bash tests/ansible-test.sh $(COLL) sanity --python 3.12 --color no; \
+	  $$v/python -m pytest -p no:cacheprovider -n 2 tests/director; \
+	  $$v/python -m pytest -p no:cacheprovider -n 2 tests/playbooks; done
+
+check: lint sanity units docs-test windows-test host-test packaging-test ## the fast path: no VMs
+
+# The lab suites run as jobs, LAB_JOBS at a time, longest first (tests/lab_jobs.py; durations in
+# tests/lab-durations.json): each tests/lab file on Debian 12, except LAB_SMOKE (the files on the
+# session's smoke lab: one job, one boot); LAB_TRIXIE on Debian 13 (the suites whose subject differs
+# between the releases: keepalived -t of the whole render matrix, 2.3.3; the IPVS modules against
+# kernel 6.12; one smoke lab for both); the docs' lab examples; molecule scenarios per release.
+# CI's 2 cores take 2 labs at once.
+LAB_JOBS ?= 2
+export LAB_JOBS
+export LAB_SMOKE := tests/lab/test_director_config_test.py tests/lab/test_ipvs_modules.py tests/lab/test_ipvs_entry_points.py tests/lab/test_ipvs_drain.py
+export LAB_TRIXIE := tests/lab/test_director_config_test.py tests/lab/test_ipvs_modules.py
+lab-test: collection deps ## lab suites: VMs and containers (needs root); LAB_TRIXIE also on Debian 13
+	$(PY) tests/lab_jobs.py lab
+
+# molecule scenarios (create/converge/idempotence/verify/destroy on the lab) on every release in
+# MOLECULE_RELEASES. The real-server scenarios repeat what tests/lab covers and run with
+# MOLECULE_SCENARIOS=all. Each run has a lab of its own name (m<scenario><12|13>).
+export MOLECULE_ALL := rollout director dr_real_server nat_real_server tun_real_server
+export MOLECULE_SCENARIOS ?= rollout director
+export MOLECULE_RELEASES ?= bookworm trixie
+molecule: collection deps ## molecule test for MOLECULE_SCENARIOS (rollout director; "all") on MOLECULE_RELEASES (bookworm trixie)
+	$(PY) tests/lab_jobs.py molecule
+
+# In make test, molecule runs on Debian 13 only: on Debian 12, tests/lab/test_rollout.py and
+# test_director.py run the same playbooks and group_vars on the same pair lab with more checks
+# (idempotence, verify, --check --diff, failover, reload), so a molecule run there repeats them.
+MOLECULE_CI_RELEASES ?= trixie
+lab-suites: collection deps ## lab-test and molecule (on MOLECULE_CI_RELEASES) as one pool of jobs, LAB_JOBS at a time (what make test runs)
+	MOLECULE_RELEASES="$(MOLECULE_CI_RELEASES)" $(PY) tests/lab_jobs.py lab molecule
+
+# `make test` runs its stages one after the other and prints each one's wall time (tests/stages.sh)
+TEST_STAGES := lint sanity units docs-test windows-test host-test packaging-test core-test lab-suites
+test: venv ## everything: the README's test command (what CI runs); wall time per stage
+	@bash tests/stages.sh $(TEST_STAGES)
 
 demo: collection deps ## roll the cluster out into the local lab and show traffic being balanced
 	bash lab/demo.sh
 
 bench: collection deps ## IPVS benchmark in a lab VM: ipvs_table vs raw ipvsadm -R / per-entry calls / -Sn (ratios from one run)
 	bash bench/ipvs_table.sh
+
+bench-rollout: collection deps ## site.yml no-op with 10 and with 1,000 services on the pair lab (ratio and tasks per host, one run)
+	bash bench/rollout.sh
 
 lab-down: ## tear the lab down
 	bin/lvslab down
@@ -81,4 +140,4 @@ constraints: ## re-pin requirements/constraints.txt
 	python3.11 -m venv .tmp/pin && .tmp/pin/bin/pip install -q -r requirements/dev.in
 	(echo "# Generated from requirements/dev.in with pip freeze (Python 3.11). Regenerate: make constraints"; .tmp/pin/bin/pip freeze) > requirements/constraints.txt
 
-.PHONY: help deps venv collection lint sanity units docs docs-test windows-test host-test check lab-test molecule test demo bench lab-down constraints
+.PHONY: help deps venv collection schema lint sanity units docs docs-test windows-test host-test packaging-test core-test check lab-test molecule lab-suites test demo bench bench-rollout lab-down constraints

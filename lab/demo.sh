@@ -44,6 +44,8 @@ rollout() {
   ansible-playbook "${inv[@]}" playbooks/site.yml
   echo "== does it balance? (playbooks/verify.yml)"
   ansible-playbook "${inv[@]}" playbooks/verify.yml
+  echo "== the cluster's state across the directors (playbooks/status.yml)"
+  ansible-playbook "${inv[@]}" playbooks/status.yml
 }
 
 active_director() {

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(qemu-system-x86 qemu-utils debootstrap busybox-static cpio podman runc netcat-openbsd
       iproute2 arptables nftables iptables e2fsprogs openssh-client curl graphviz keepalived ipvsadm
-      iputils-ping)
+      iputils-ping python-is-python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -6,7 +6,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 coll=${1:?collection dir}; shift
-ver=$("$root/.venv/bin/python" - <<'PY'
+# the Python of the ansible-test on PATH (.venv, or a .venv-core* venv for the newer ansible-cores)
+py=$(dirname "$(command -v ansible-test)")/python
+ver=$("$py" - <<'PY'
 import re, ansible_test._internal.python_requirements as r, inspect
 print(re.search(r"pip='([0-9.]+)'", inspect.getsource(r)).group(1))
 PY

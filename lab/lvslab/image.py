@@ -1,12 +1,15 @@
-"""Build (or reuse) the lab image: one Debian bookworm rootfs, turned into
+"""Build (or reuse) the lab images: one Debian rootfs per release (bookworm, trixie), each turned into
   - vmlinuz + a tiny busybox initramfs (virtio + ext4 only; copies per-VM files from /lab/root),
   - base.qcow2 (ext4 without partition table; each VM boots a qcow2 overlay of it),
   - rootfs.tar without kernel/modules -> podman image (systemd as PID 1),
   - an ed25519 ssh key for root.
-Cached under ${LVSLAB_DIR}/img/<recipe-hash>/; the hash covers the package list, this file and
-the init script, so any change to the recipe rebuilds.
+Cached under ${LVSLAB_DIR}/img/<recipe-hash>/, one directory per release; the hash covers the
+release, its package list, this file and the init script, so any change to the recipe rebuilds.
+The release of a host comes from the topology (`release:` per host or for the whole file), else
+from LVSLAB_RELEASE, else bookworm.
 """
 import hashlib
+import lzma
 import os
 import re
 import shutil
@@ -17,12 +20,15 @@ from pathlib import Path
 from lvslab import podman as pm
 from lvslab.util import LabError, Log, Timer, lab_dir
 
-SUITE = "bookworm"
+RELEASES = ("bookworm", "trixie")
+DEFAULT_RELEASE = "bookworm"
 PACKAGES = [
     "systemd-sysv", "udev", "dbus", "openssh-server", "python3", "python3-apt", "ipvsadm", "keepalived",
     "arptables", "iptables", "nftables", "iproute2", "iputils-ping", "procps", "curl", "kmod",
     "linux-image-amd64", "ca-certificates", "netcat-openbsd", "ifupdown",
 ]
+# what a release needs beyond PACKAGES
+RELEASE_PACKAGES = {"bookworm": [], "trixie": []}
 INITRD_MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "ext4"]
 # driver/fs trees a virtio guest never loads
 TRIM_MODULE_DIRS = [
@@ -52,21 +58,37 @@ exec switch_root /newroot /sbin/init
 ARTIFACTS = ["vmlinuz", "initrd.img", "base.qcow2", "rootfs.tar", "id_lab", "id_lab.pub", "DONE"]
 
 
-def recipe_hash() -> str:
+def default_release() -> str:
+    """LVSLAB_RELEASE, else bookworm: the release of hosts whose topology names none."""
+    return check_release(os.environ.get("LVSLAB_RELEASE") or DEFAULT_RELEASE, "LVSLAB_RELEASE")
+
+
+def check_release(release: str, where: str) -> str:
+    if release not in RELEASES:
+        raise LabError(f"{where}: release {release!r} is not one of {', '.join(RELEASES)}")
+    return release
+
+
+def packages(release: str) -> list:
+    return PACKAGES + RELEASE_PACKAGES[release]
+
+
+def recipe_hash(release: str) -> str:
     h = hashlib.sha256()
-    h.update(SUITE.encode())
-    h.update(",".join(PACKAGES).encode())
+    h.update(release.encode())
+    h.update(",".join(packages(release)).encode())
     h.update(Path(__file__).read_bytes())
     h.update(INIT.encode())
     return h.hexdigest()[:12]
 
 
-def image_dir() -> Path:
-    return lab_dir() / "img" / recipe_hash()
+def image_dir(release: str) -> Path:
+    return lab_dir() / "img" / recipe_hash(release)
 
 
 def debian_mirror() -> str:
-    """The Debian mirror apt uses on this machine (first source carrying the suite's main archive)."""
+    """The Debian mirror apt uses on this machine: the first source carrying a Debian release's main
+    archive (bookworm, or any release the lab builds); the same mirror serves every release."""
     files = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for f in files:
         if not f.is_file():
@@ -81,7 +103,7 @@ def debian_mirror() -> str:
                     k, v = line.split(":", 1)
                     fields[k.strip().lower()] = v.strip()
                 suites = fields.get("suites", "").split()
-                if "deb" in fields.get("types", "").split() and SUITE in suites:
+                if "deb" in fields.get("types", "").split() and set(RELEASES) & set(suites):
                     for uri in fields.get("uris", "").split():
                         if "security" not in uri:
                             return uri
@@ -94,9 +116,9 @@ def debian_mirror() -> str:
                         while not parts[i].endswith("]"):
                             i += 1
                         i += 1
-                    if parts[i + 1] == SUITE and "security" not in parts[i]:
+                    if parts[i + 1] in RELEASES and "security" not in parts[i]:
                         return parts[i]
-    raise LabError(f"no Debian {SUITE} mirror found in /etc/apt/sources.list*")
+    raise LabError(f"no Debian mirror ({' or '.join(RELEASES)}) found in /etc/apt/sources.list*")
 
 
 def find_busybox() -> str:
@@ -108,18 +130,17 @@ def find_busybox() -> str:
     raise LabError("static busybox not found: install busybox-static (lab/install-deps.sh)")
 
 
-def cached(d: Path | None = None) -> bool:
-    d = d or image_dir()
+def cached(d: Path) -> bool:
     return all((d / a).exists() for a in ARTIFACTS)
 
 
-def ensure_image(log: Log, force: bool = False) -> Path:
-    """Return the image dir, building it first when the recipe has no complete cache."""
-    d = image_dir()
+def ensure_image(log: Log, release: str, force: bool = False) -> Path:
+    """Return the release's image dir, building it first when the recipe has no complete cache."""
+    d = image_dir(release)
     if cached(d) and not force:
         ensure_podman_image(log, d)
         return d
-    build(log, d)
+    build(log, d, release)
     ensure_podman_image(log, d)
     return d
 
@@ -128,8 +149,8 @@ def _chroot(log: Log, root: Path, *argv, check=True):
     return log.run(["chroot", root, *argv], check=check)
 
 
-def build(log: Log, out: Path) -> None:
-    t = Timer(log, f"image {out.name}")
+def build(log: Log, out: Path, release: str) -> None:
+    t = Timer(log, f"image {out.name} ({release})")
     log.say(f"building image {out} (log: {log.path})")
     work = out.with_name(out.name + ".build")
     if work.exists():
@@ -141,9 +162,9 @@ def build(log: Log, out: Path) -> None:
     debs = lab_dir() / "cache" / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     mirror = debian_mirror()
-    log.say(f"  debootstrap {SUITE} from {mirror}")
-    log.run(["debootstrap", "--variant=minbase", f"--cache-dir={debs}", f"--include={','.join(PACKAGES)}",
-             SUITE, root, mirror])
+    log.say(f"  debootstrap {release} from {mirror}")
+    log.run(["debootstrap", "--variant=minbase", f"--cache-dir={debs}", f"--include={','.join(packages(release))}",
+             release, root, mirror])
     t.stage("debootstrap")
 
     kver = sorted(os.listdir(root / "lib/modules"))[-1]
@@ -201,9 +222,8 @@ def build(log: Log, out: Path) -> None:
             parts = line.split()
             if parts and parts[0] == "insmod" and parts[1] not in order:
                 order.append(parts[1])
-    for f in order:
-        shutil.copy(str(root) + f, ird / "mods")
-    (ird / "mods/order").write_text("".join(Path(f).name + "\n" for f in order))
+    names = [_initrd_module(root, f, ird / "mods") for f in order]
+    (ird / "mods/order").write_text("".join(n + "\n" for n in names))
     (ird / "init").write_text(INIT)
     os.chmod(ird / "init", 0o755)
     cpio_gz(ird, work / "initrd.img")
@@ -225,10 +245,28 @@ def build(log: Log, out: Path) -> None:
              "-cf", work / "rootfs.tar", "."])
     shutil.rmtree(root)
     shutil.rmtree(ird)
+    (work / "RELEASE").write_text(release + "\n")
     (work / "DONE").write_text(time.strftime("%F %T\n"))
     work.rename(out)
     t.stage("rootfs.tar")
     t.total()
+
+
+def _initrd_module(root: Path, path: str, dest: Path) -> str:
+    """Copy one kernel module into the initramfs, uncompressed: busybox insmod loads plain .ko files
+    only, and trixie's kernel ships its modules as .ko.xz (bookworm's are plain)."""
+    src = Path(str(root) + path)
+    if src.suffix == ".ko":
+        shutil.copy(src, dest)
+        return src.name
+    if src.suffix == ".xz":
+        data = lzma.decompress(src.read_bytes())
+    elif src.suffix == ".zst":
+        data = subprocess.run(["zstd", "-dc", src], capture_output=True, check=True).stdout
+    else:
+        raise LabError(f"kernel module {path}: unknown compression")
+    (dest / src.stem).write_bytes(data)
+    return src.stem
 
 
 def cpio_gz(src: Path, dest: Path) -> None:

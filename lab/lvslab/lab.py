@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import yaml
@@ -22,6 +22,7 @@ from lvslab import topology as topo
 from lvslab.util import LabError, Log, Timer, lab_dir
 
 BRIDGES = {"mgmt": "br-mgmt", "front": "br-front", "back": "br-back"}
+CHECKOUT = Path(__file__).resolve().parents[2]  # the lvs.cluster checkout this lab CLI belongs to
 SSH_TIMEOUT = int(os.environ.get("LVSLAB_SSH_TIMEOUT", "300"))
 TB_SIZE = os.environ.get("LVSLAB_TB_SIZE", "256")
 
@@ -71,10 +72,34 @@ class Lab:
     def ssh_config(self) -> Path:
         return self.run / "ssh_config"
 
+    @property
+    def collections_path(self) -> Path:
+        """A collections path whose lvs.cluster is this checkout (a symlink: edits take effect)."""
+        return self.run / "collections"
+
+    def ensure_collections_path(self) -> Path:
+        link = self.collections_path / "ansible_collections" / "lvs" / "cluster"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not (link.is_symlink() and link.resolve() == CHECKOUT):
+            if link.is_symlink():
+                link.unlink()
+            link.symlink_to(CHECKOUT, target_is_directory=True)
+        return self.collections_path
+
+    def env(self) -> dict:
+        """What `lvslab env` exports: the lab's ansible.cfg, this checkout as lvs.cluster, the venv."""
+        self.topology()
+        out = {"LVSLAB_NAME": self.name, "ANSIBLE_CONFIG": str(self.run / "ansible.cfg"),
+               "ANSIBLE_COLLECTIONS_PATH": str(self.ensure_collections_path())}
+        venv = CHECKOUT / ".venv" / "bin"
+        if venv.is_dir():
+            out["PATH"] = f"{venv}:{os.environ.get('PATH', '')}"
+        return out
+
     def topology(self) -> topo.Topology:
         if not self.load():
             raise LabError(f"lab {self.name!r} is not up (no {self.state_path})")
-        return topo.load(self.state["topology"])
+        return topo.load(self.state["topology"], default_release=self.state.get("default_release"))
 
     # ---------------------------------------------------------------- up
     def up(self, topology_file) -> dict:
@@ -85,25 +110,27 @@ class Lab:
             self.run.mkdir(parents=True, exist_ok=True)
             (self.run / "cp").mkdir(mode=0o700, exist_ok=True)
             self.state = {"name": self.name, "topology": str(t.path), "phase": "starting", "netns": [], "links": [],
-                          "vms": {}, "containers": [], "files": [], "created": time.time()}
+                          "vms": {}, "containers": [], "files": [], "created": time.time(),
+                          "default_release": image.default_release(),
+                          "releases": {h.name: h.release for h in t.hosts if h.release}}
             self.save()
             self.log.write(f"==== up {t.path}")
             timer = Timer(self.log, f"lab {self.name} up ({t.name}: {len(t.by_kind('vm'))} VM, "
                                     f"{len(t.by_kind('container'))} containers, {len(t.by_kind('client'))} clients)")
             print(f"lab {self.name}: up {t.path.name} (log: {self.log.path})", flush=True)
-            img = image.ensure_image(self.log)
-            self.state["image"] = str(img)
+            imgs = {r: image.ensure_image(self.log, r) for r in sorted({h.release for h in t.hosts if h.release})}
+            self.state["images"] = {r: str(d) for r, d in imgs.items()}
             self.save()
-            timer.stage("image (cached or built)")
+            timer.stage(f"images {'+'.join(imgs)} (cached or built)")
             self._net(t)
             self._hosts_netns(t)
             timer.stage("network")
             self._fail_point("network")
-            self._write_access_files(t, img)
-            self._start_vms(t, img)
+            self._write_access_files(t, imgs)
+            self._start_vms(t, imgs)
             timer.stage("start VMs")
             self._fail_point("vms")
-            self._start_containers(t, img)
+            self._start_containers(t, imgs)
             timer.stage("start containers")
             self._fail_point("containers")
             self._wait_containers(t)
@@ -171,6 +198,8 @@ class Lab:
                 self._ip("-n", ns, "route", "add", "default", "via", h.gateway)
             if h.gateway6:
                 self._ip("-n", ns, "-6", "route", "add", "default", "via", h.gateway6)
+            for to, via, _net in h.routes:
+                self._ip("-n", ns, "route", "add", str(to), "via", str(via))
 
     # ---------------------------------------------------------------- VMs
     def _vm_files(self, h: topo.Host) -> dict:
@@ -187,6 +216,9 @@ class Lab:
             for gw in (h.gateway, h.gateway6):
                 if gw and any(ipaddress.ip_address(gw) in a.network for a in h.nets.get(net, [])):
                     lines.append(f"Gateway={gw}")
+            for to, via, rnet in h.routes:
+                if rnet == net:
+                    lines += ["", "[Route]", f"Destination={to}", f"Gateway={via}"]
             files[f"etc/systemd/network/10-lvslab-{ifname}.network"] = "\n".join(lines) + "\n"
         return files
 
@@ -208,8 +240,9 @@ class Lab:
         extra.unlink()
         return out
 
-    def _start_vms(self, t: topo.Topology, img: Path) -> None:
+    def _start_vms(self, t: topo.Topology, imgs: dict) -> None:
         for h in t.by_kind("vm"):
+            img = imgs[h.release]
             overlay = self.run / f"{h.name}.qcow2"
             pidfile = self.run / f"{h.name}.pid"
             vm = {"overlay": str(overlay), "pidfile": str(pidfile), "pid": None, "taps": []}
@@ -235,11 +268,75 @@ class Lab:
                     "-drive", f"file={overlay},if=virtio,format=qcow2,cache=unsafe,discard=unmap",
                     "-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-pci,rng=rng0",
                     *nics, "-daemonize", "-pidfile", pidfile]
-            self.log.run(argv)
-            vm["pid"] = int(pidfile.read_text().strip())
-            vm["starttime"] = _starttime(vm["pid"])
-            self.save()
-            self.log.say(f"  {h.name}: qemu pid {vm['pid']}, mgmt {h.mgmt_address}, {h.memory} MiB")
+            vm["argv"] = [str(a) for a in argv]  # `lvslab restart` starts the same machine again
+            self._launch_vm(vm)
+            self.log.say(f"  {h.name}: qemu pid {vm['pid']}, {h.release}, mgmt {h.mgmt_address}, {h.memory} MiB")
+
+    def _launch_vm(self, vm: dict) -> None:
+        self.log.run(vm["argv"])
+        vm["pid"] = int(Path(vm["pidfile"]).read_text().strip())
+        vm["starttime"] = _starttime(vm["pid"])
+        self.save()
+
+    # ---------------------------------------------------------------- reboot / restart
+    def reboot(self, host: str, hard: bool = False, timeout: float = SSH_TIMEOUT) -> float:
+        """Reboot one VM or container and wait until it runs again; seconds it took.
+        reboot (hard=False): from inside (VM: systemctl reboot, QEMU keeps running; container: podman
+        restart, init gets SIGTERM). restart (hard=True): power cycle (VM: QEMU killed and started
+        again on the same overlay; container: podman kill + start). Either way the lab's network
+        namespaces, links and addresses set from outside stay."""
+        t = self.topology()
+        h = t.host(host)
+        if h.kind == "client":
+            raise LabError(f"{host} is a client (a network namespace of the controller): nothing to reboot")
+        t0 = time.monotonic()
+        with self.locked():
+            self.load()
+            if h.kind == "vm":
+                vm = self.state["vms"][h.name]
+                if hard:
+                    self._close_masters()
+                    pid = vm.get("pid")
+                    if pid and _alive(pid, vm.get("starttime")) and _is_qemu(pid):
+                        os.kill(pid, signal.SIGKILL)
+                        while _exists(pid):
+                            time.sleep(0.05)
+                    self._launch_vm(vm)
+                else:
+                    old = self._boot_id(h)
+                    with suppress(subprocess.TimeoutExpired):  # the connection may drop before ssh returns
+                        self.log.run(self.command(host, ["systemctl", "reboot"]), check=False, timeout=30)
+                    self._close_masters()
+                    self._wait(lambda: self._boot_id(h) not in (None, old), timeout, f"{host}: a new boot")
+                self._wait(lambda: self._system_state(h) in ("running", "degraded"), timeout, f"{host}: systemd up")
+            else:
+                cname = self.container_name(h)
+                if hard:
+                    self.log.run(pm.podman("kill", cname), check=False)
+                    self.log.run(pm.podman("start", cname))
+                else:
+                    self.log.run(pm.podman("restart", "-t", "5", cname))
+                self._wait_containers(t, only=[h.name])
+        dt = time.monotonic() - t0
+        self.log.say(f"{host}: {'restarted' if hard else 'rebooted'}, up again after {dt:.1f} s")
+        return dt
+
+    def _boot_id(self, h: topo.Host):
+        p = subprocess.run([*self._ssh_base(), "-o", "ConnectTimeout=3", "-o", "BatchMode=yes", h.name,
+                            "cat /proc/sys/kernel/random/boot_id"], capture_output=True, text=True, timeout=60, check=False)
+        return p.stdout.strip() if p.returncode == 0 and p.stdout.strip() else None
+
+    def _system_state(self, h: topo.Host):
+        p = subprocess.run([*self._ssh_base(), "-o", "ConnectTimeout=3", "-o", "BatchMode=yes", h.name,
+                            "systemctl is-system-running"], capture_output=True, text=True, timeout=60, check=False)
+        return p.stdout.strip()
+
+    def _wait(self, predicate, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise LabError(f"timed out after {timeout:.0f} s waiting for {what} (log: {self.log.path})")
+            time.sleep(1)
 
     def _ssh_base(self) -> list:
         return ["ssh", "-F", str(self.ssh_config)]
@@ -281,21 +378,24 @@ class Lab:
             raise LabError("VM(s) did not come up:\n" + "\n".join(tails))
 
     # ---------------------------------------------------------------- containers
-    def _start_containers(self, t: topo.Topology, img: Path) -> None:
-        ref = pm.image_ref(img.name)
+    def _start_containers(self, t: topo.Topology, imgs: dict) -> None:
         for h in t.by_kind("container"):
+            ref = pm.image_ref(imgs[h.release].name)
             cname = self.container_name(h)
             self.record("containers", cname)
             argv = pm.podman("run", "-d", "-q", "--name", cname, "--hostname", h.name, "--systemd=always",
                              "--network", f"ns:/run/netns/{self.host_netns(h)}",
-                             "--cap-add", "NET_ADMIN", "--security-opt", "unmask=/proc/sys",
+                             *[x for c in pm.CONTAINER_CAPS[h.release] for x in ("--cap-add", c)],
+                             "--security-opt", "unmask=/proc/sys",
                              *[x for u in pm.ULIMITS for x in ("--ulimit", u)],
                              "--label", f"lvslab={self.name}", ref, "/sbin/init")
             self.log.run(argv)
 
-    def _wait_containers(self, t: topo.Topology, timeout: int = 90) -> None:
+    def _wait_containers(self, t: topo.Topology, timeout: int = 90, only=None) -> None:
         deadline = time.monotonic() + timeout
         for h in t.by_kind("container"):
+            if only is not None and h.name not in only:
+                continue
             cname = self.container_name(h)
             while True:
                 left = max(1, int(deadline - time.monotonic()))
@@ -303,8 +403,10 @@ class Lab:
                                  check=False, capture=True)
                 state = p.stdout.strip()
                 # right after start, systemctl may run before the container's D-Bus socket exists
-                # ("Failed to connect to bus"): that is "not up yet", not a failure
-                if state or "Failed to connect to bus" not in p.stderr or time.monotonic() >= deadline:
+                # (bookworm: "Failed to connect to bus", trixie: "Failed to connect to system scope
+                # bus via local transport"): that is "not up yet", not a failure
+                no_bus = "Failed to connect to" in p.stderr and " bus" in p.stderr
+                if state or not no_bus or time.monotonic() >= deadline:
                     break
                 time.sleep(0.3)
             if state not in ("running", "degraded"):
@@ -315,16 +417,17 @@ class Lab:
                 self.log.say(f"  {h.name}: systemd degraded: {failed}")
 
     # ---------------------------------------------------------------- access files
-    def _write_access_files(self, t: topo.Topology, img: Path) -> None:
-        key = img / "id_lab"
+    def _write_access_files(self, t: topo.Topology, imgs: dict) -> None:
         cp = self.run / "cp"
         proxy = f"ip netns exec {self.netns} nc %h %p"
-        lines = ["# lvslab: ssh -F THIS_FILE HOST", "Host *", "  User root", f"  IdentityFile {key}",
-                 "  IdentitiesOnly yes", "  StrictHostKeyChecking no", "  UserKnownHostsFile /dev/null",
-                 "  LogLevel ERROR", f"  ProxyCommand {proxy}", "  ControlMaster auto",
-                 f"  ControlPath {cp}/%r@%h", "  ControlPersist 600", "  ServerAliveInterval 10", ""]
+        # each release's image has its own key: per-host blocks first (ssh takes the first value)
+        lines = ["# lvslab: ssh -F THIS_FILE HOST", ""]
         for h in t.by_kind("vm"):
-            lines += [f"Host {h.name}", f"  HostName {h.mgmt_address}", ""]
+            lines += [f"Host {h.name}", f"  HostName {h.mgmt_address}", f"  IdentityFile {imgs[h.release] / 'id_lab'}", ""]
+        lines += ["Host *", "  User root",
+                  "  IdentitiesOnly yes", "  StrictHostKeyChecking no", "  UserKnownHostsFile /dev/null",
+                  "  LogLevel ERROR", f"  ProxyCommand {proxy}", "  ControlMaster auto",
+                  f"  ControlPath {cp}/%r@%h", "  ControlPersist 600", "  ServerAliveInterval 10", ""]
         self.ssh_config.write_text("\n".join(lines))
 
         common_args = (f"-o ProxyCommand=\"{proxy}\" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
@@ -333,14 +436,22 @@ class Lab:
         for h in t.hosts:
             v = {"lab_kind": h.kind, "lab_interfaces": h.interfaces,
                  "lab_macs": {net: h.mac(net) for net in h.interfaces}}
+            if h.release:
+                v["lab_release"] = h.release
             for net in ("front", "back"):
                 v[f"lab_{net}_address"] = h.address(net)
                 v[f"lab_{net}_address6"] = h.address(net, 6)
                 v[f"lab_{net}_interface"] = h.interfaces.get(net)
             v["lvs_real_server_address"] = h.real_server_address or h.address("front") or h.address("back")
+            address6 = h.real_server_address6 or h.address("front", 6) or h.address("back", 6)
+            if address6:
+                v["lvs_real_server_address6"] = address6
+            if h.routes:
+                v["lab_routes"] = [{"to": str(to), "via": str(via)} for to, via, _net in h.routes]
             if h.kind == "vm":
                 v.update({"ansible_host": h.mgmt_address, "ansible_user": "root", "ansible_port": 22,
-                          "ansible_ssh_private_key_file": str(key), "ansible_ssh_common_args": common_args,
+                          "ansible_ssh_private_key_file": str(imgs[h.release] / "id_lab"),
+                          "ansible_ssh_common_args": common_args,
                           "ansible_control_path_dir": str(cp), "ansible_host_key_checking": False,
                           "ansible_ssh_pipelining": True, "ansible_python_interpreter": "/usr/bin/python3",
                           "lab_mgmt_address": h.mgmt_address})
@@ -363,6 +474,7 @@ class Lab:
         (self.run / "ansible.cfg").write_text(
             "# generated by lvslab\n[defaults]\n"
             f"inventory = {self.inventory_path}\nhost_key_checking = False\nforks = 8\n"
+            f"collections_path = {self.ensure_collections_path()}\n"
             "interpreter_python = /usr/bin/python3\n\n[ssh_connection]\npipelining = True\n"
             f"control_path_dir = {cp}\nssh_args = -o ControlMaster=auto -o ControlPersist=60s\n")
 
@@ -463,6 +575,7 @@ class Lab:
             names = dict(line.split(" ", 1) for line in p.stdout.splitlines() if " " in line)
         for h in t.hosts:
             addrs = " ".join(str(a) for net in ("mgmt", "front", "back") for a in h.nets.get(net, []))
+            rel = f"{h.release:<9}" if h.release else " " * 9
             if h.kind == "vm":
                 vm = self.state.get("vms", {}).get(h.name, {})
                 pid = vm.get("pid")
@@ -473,7 +586,7 @@ class Lab:
                 st = f"container {self.container_name(h)}: {names.get(self.container_name(h), 'absent')}"
             else:
                 st = f"netns {self.host_netns(h)}: {'present' if _netns_exists(self.host_netns(h)) else 'absent'}"
-            out.append(f"  {h.name:<10} {h.kind:<9} {addrs:<48} {st}")
+            out.append(f"  {h.name:<10} {h.kind:<9} {rel} {addrs:<48} {st}")
         return "\n".join(out)
 
     def command(self, host: str, cmd: list, interactive: bool = False) -> list:

@@ -9,6 +9,11 @@ from pathlib import Path
 from lvslab.util import lab_dir
 
 ULIMITS = ["nofile=1024:1024", "nproc=4096:4096"]
+# capabilities a release's containers get beyond podman's defaults. NET_ADMIN: sysctls, lo VIPs,
+# arptables. trixie's systemd 257 keeps CAP_SYS_ADMIN across the User= switch of a sandboxed
+# service (seccomp filters are applied after it): without it in the container's init,
+# systemd-networkd fails at step USER ("Failed to keep CAP_SYS_ADMIN"); bookworm's 252 does not.
+CONTAINER_CAPS = {"bookworm": ["NET_ADMIN"], "trixie": ["NET_ADMIN", "SYS_ADMIN"]}
 
 
 def podman_root() -> Path:

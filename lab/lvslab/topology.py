@@ -1,6 +1,7 @@
 """Topology files: which hosts, what kind, which addresses.
 
     name: smoke                       # informative
+    release: bookworm                 # optional: Debian release of every host (bookworm | trixie)
     hosts:
       - name: dir1
         kind: vm                      # vm | container | client
@@ -8,12 +9,19 @@
         front: [192.0.2.2/24, 2001:db8:1::2/64]   # a string or a list
         back: 198.51.100.2/24
         gateway: 192.0.2.1            # optional default route (gateway6 for IPv6)
-      - {name: rs1, kind: container, front: 192.0.2.11/24}
+        release: trixie               # optional, per host (VMs and containers): overrides the file's
+        routes:                       # optional static routes (e.g. a client's way to a VIP outside
+          - {to: 2001:db8:5::/64, via: 2001:db8:1::2}   # the front prefix); `via` on one of its nets
+      - {name: rs1, kind: container, front: [192.0.2.11/24, 2001:db8:1::11/64]}
       - {name: cl, kind: client, front: 192.0.2.100/24}
 
 VMs always get eth0 on mgmt (203.0.113.N, N from 2 in file order, or `mgmt:`), eth1 on front,
 eth2 on back. Containers and clients get eth0, eth1 for the networks they list (front first).
-Only the lab's documentation ranges are accepted.
+Only the lab's documentation ranges are accepted (`routes: to` may be any documentation prefix:
+192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32). `real_server_address` and
+`real_server_address6` override the inventory's lvs_real_server_address(6) (default: the host's
+first front, else back, address of that family). A host's release is its own `release:`, else the
+file's, else LVSLAB_RELEASE, else bookworm (clients are network namespaces: no release).
 """
 import ipaddress
 import re
@@ -22,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from lvslab import image
 from lvslab.util import LabError
 
 KINDS = ("vm", "container", "client")
@@ -32,6 +41,7 @@ NETS = {
 }
 NET_INDEX = {"mgmt": 0, "front": 1, "back": 2}
 MGMT_CONTROLLER = "203.0.113.1/24"
+DOC_RANGES = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
 NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 DEFAULT_MEMORY = 384
 
@@ -46,6 +56,9 @@ class Host:
     gateway: str | None = None
     gateway6: str | None = None
     real_server_address: str | None = None
+    real_server_address6: str | None = None
+    routes: list = field(default_factory=list)  # [(ip_network to, ip_address via, net)]
+    release: str | None = None  # Debian release of a VM or container (None for clients)
 
     @property
     def interfaces(self) -> dict:
@@ -104,7 +117,36 @@ def _addresses(host: str, net: str, value) -> list:
     return out
 
 
-def load(path) -> Topology:
+HOST_KEYS = {"name", "kind", "memory", "front", "back", "mgmt", "gateway", "gateway6", "real_server_address",
+             "real_server_address6", "release", "routes"}
+
+
+def _routes(host: Host, value) -> list:
+    """`routes: [{to: PREFIX, via: ADDRESS}]`: `to` inside the documentation ranges, `via` an address
+    on one of the host's own networks (the route goes out of that interface)."""
+    if not isinstance(value, list):
+        raise LabError(f"{host.name}: routes: expected a list of {{to, via}}")
+    out = []
+    for r in value:
+        if not isinstance(r, dict) or set(r) != {"to", "via"}:
+            raise LabError(f"{host.name}: routes: each route is {{to: PREFIX, via: ADDRESS}} (got {r!r})")
+        try:
+            to = ipaddress.ip_network(str(r["to"]))
+            via = ipaddress.ip_address(str(r["via"]))
+        except ValueError as e:
+            raise LabError(f"{host.name}: routes: {e}") from None
+        if not any(to.version == n.version and to.subnet_of(n) for n in DOC_RANGES):
+            raise LabError(f"{host.name}: routes: {to} is outside the documentation ranges")
+        nets = [net for net, addrs in host.nets.items() if any(via in a.network for a in addrs)]
+        if not nets:
+            raise LabError(f"{host.name}: routes: via {via} is on none of this host's networks")
+        out.append((to, via, nets[0]))
+    return out
+
+
+def load(path, default_release: str | None = None) -> Topology:
+    """Read a topology; hosts that name no release (nor does the file) get default_release, else
+    LVSLAB_RELEASE, else bookworm."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
@@ -112,6 +154,14 @@ def load(path) -> Topology:
         raise LabError(f"cannot read topology {path}: {e}") from None
     if not isinstance(data, dict) or not isinstance(data.get("hosts"), list) or not data["hosts"]:
         raise LabError(f"{path}: expected a mapping with a non-empty `hosts` list")
+    unknown = set(data) - {"name", "hosts", "release"}
+    if unknown:
+        raise LabError(f"{path}: unknown top-level keys {sorted(unknown)}")
+    if data.get("release") is not None:
+        file_release = image.check_release(str(data["release"]), str(path))
+    else:
+        file_release = image.check_release(default_release, "recorded release") if default_release \
+            else image.default_release()
     hosts, seen, used = [], set(), set()
     vm_n = 1
     for i, h in enumerate(data["hosts"], start=1):
@@ -125,12 +175,18 @@ def load(path) -> Topology:
         seen.add(name)
         if kind not in KINDS:
             raise LabError(f"{path}: {name}: kind must be one of {', '.join(KINDS)} (got {kind!r})")
-        unknown = set(h) - {"name", "kind", "memory", "front", "back", "mgmt", "gateway", "gateway6", "real_server_address"}
+        unknown = set(h) - HOST_KEYS
         if unknown:
             raise LabError(f"{path}: {name}: unknown keys {sorted(unknown)}")
         host = Host(name=name, kind=kind, index=i, memory=int(h.get("memory", DEFAULT_MEMORY)),
                     gateway=h.get("gateway"), gateway6=h.get("gateway6"),
-                    real_server_address=h.get("real_server_address"))
+                    real_server_address=h.get("real_server_address"),
+                    real_server_address6=h.get("real_server_address6"))
+        if kind == "client":
+            if "release" in h:
+                raise LabError(f"{path}: {name}: a client is a network namespace of the controller: no release")
+        else:
+            host.release = image.check_release(str(h["release"]), f"{path}: {name}") if "release" in h else file_release
         for net in ("front", "back"):
             if h.get(net):
                 host.nets[net] = _addresses(name, net, h[net])
@@ -141,6 +197,7 @@ def load(path) -> Topology:
             raise LabError(f"{path}: {name}: only VMs are on mgmt")
         elif not host.nets:
             raise LabError(f"{path}: {name}: a {kind} needs a front or back address")
+        host.routes = _routes(host, h["routes"]) if "routes" in h else []
         for addrs in host.nets.values():
             for a in addrs:
                 if a.ip in used or str(a.ip) == MGMT_CONTROLLER.split("/", 1)[0]:

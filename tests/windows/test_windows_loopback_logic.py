@@ -1,7 +1,7 @@
 """The windows_loopback role's own logic, run by ansible-playbook on the controller: the VIPs and
 firewall rules it derives from the service model, the service adapter it finds in the Windows
 facts, and the checks that stop bad input. The module call itself needs Windows and is not run:
-the play imports only the role's validate tasks, with its defaults and vars."""
+the play imports only the role's model and validate tasks, with its defaults and vars."""
 import json
 import os
 import subprocess
@@ -46,6 +46,8 @@ PLAY = """---
     - name: Recorded-shape Windows facts
       fake_facts:
         path: {facts}
+    - name: The role's service model task
+      ansible.builtin.import_tasks: {role}/tasks/model.yml
     - name: Checks of the role
       ansible.builtin.import_tasks: {role}/tasks/validate.yml
     - name: Derived values

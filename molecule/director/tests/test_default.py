@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY") or Path(__file__).resolve().parents[3])
-LAB = os.environ.get("LVSLAB_NAME", "moldir")
+LAB = os.environ.get("MOLECULE_LAB_NAME") or os.environ.get("LVSLAB_NAME") or "moldir"  # as molecule.yml
 testinfra_hosts = ["local://"]
 
 
