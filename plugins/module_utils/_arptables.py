@@ -118,6 +118,17 @@ def make_rule(spec, where=""):
     return Rule(values)
 
 
+def dr_rules(vips, source):
+    """The ARP rules of a DR/TUN real server (the arptables/nftables methods): drop ARP requests
+    for each IPv4 VIP, and never use a VIP as the source of its own ARP requests (rewrite it to
+    ``source``, the real server's address). IPv6 VIPs need none (neighbour discovery is not ARP)."""
+    rules = []
+    v4 = [vip for vip in vips if ":" not in str(vip)]
+    rules.extend({"chain": "INPUT", "destination": str(vip), "jump": "DROP"} for vip in v4)
+    rules.extend({"chain": "OUTPUT", "source": str(vip), "jump": "mangle", "mangle_ip_source": str(source)} for vip in v4)
+    return rules
+
+
 def parse_list(text):
     """``arptables -L -n`` (legacy or nft variant) -> list of Rule."""
     rules, chain = [], None
@@ -281,6 +292,10 @@ def tool_variant(runner):
 
 
 def choose_tool(runner, backend):
+    if backend == "arptables":
+        if not runner.has("arptables"):
+            raise ModuleError("backend=arptables: arptables is not installed (this backend never falls back to nftables)")
+        return ArptablesTool(runner, tool_variant(runner))
     if backend == "auto":
         if runner.has("arptables"):
             return ArptablesTool(runner, tool_variant(runner))
@@ -308,9 +323,15 @@ class Persistence:
             raise ModuleError("%s exists but was not written by lvs.cluster.arptables_rule; refusing to overwrite it" % self.save_path)
         return text, (parse_nft_file(text) if self.nft else parse_save(text))
 
+    def unit_is_ours(self, text):
+        """The unit restores one save file; a unit restoring the other backend's file is not this call's to remove."""
+        start = len(ROOT)
+        return text is None or ("(%s)" % self.save_path[start:]) in text
+
     def render(self, rules):
         if not rules:
-            return {self.save_path: None, self.unit_path: None}
+            unit = read_text(self.unit_path)
+            return {self.save_path: None, self.unit_path: None if self.unit_is_ours(unit) else unit}
         rules = sorted(set(rules))
         head = MARKER + ": ARP rules restored at boot by %s. Local edits are overwritten.\n" % UNIT_NAME
         if self.nft:
@@ -320,7 +341,7 @@ class Persistence:
                 body += ["\t\t%s\n" % r.nft() for r in rules if r.get("chain") == chain]
                 body.append("\t}\n")
             body.append("}\n")
-            execs = ["ExecStart=%s -f %s" % (self.runner.bin_path("nft"), self.save_path[len(ROOT) :])]
+            execs = ["ExecStart=%s -f %s" % (self.runner.bin_path("nft"), self.save_path[len(ROOT):])]
         else:
             body = ["*filter\n"] + ["%s\n" % r.save_line() for r in rules]
             binary = self.runner.bin_path(self.tool.tool)
@@ -332,7 +353,7 @@ class Persistence:
         unit = [
             head.rstrip("\n"),
             "[Unit]",
-            "Description=lvs.cluster ARP rules (%s)" % self.save_path[len(ROOT) :],
+            "Description=lvs.cluster ARP rules (%s)" % self.save_path[len(ROOT):],
             "DefaultDependencies=no",
             "Before=network-pre.target",
             "Wants=network-pre.target",
@@ -360,9 +381,43 @@ def _text(rules, files):
     return "\n".join(lines) + "\n"
 
 
+def _scope(items):
+    networks = []
+    for item in items or ():
+        try:
+            networks.append(ipaddress.IPv4Network(str(item).strip(), strict=False))
+        except ValueError:
+            raise ModuleError("scope: %r is not an IPv4 address or network (ARP carries IPv4 only)" % (item,)) from None
+    return networks
+
+
+def owned(rule, saved, nft, scope):
+    """Does this call own a live rule? Rules of its own save file, every rule of table arp lvs_cluster (nftables),
+    and rules without unmanaged options whose source or destination is inside ``scope``."""
+    if nft:
+        return True  # the table is this module's: read() lists nothing else
+    if rule.extra:
+        return False
+    if rule in saved:
+        return True
+    for field in ("source", "destination"):
+        try:
+            value = ipaddress.IPv4Network(rule.get(field) or "", strict=False)
+        except ValueError:
+            continue  # no address, or one this module cannot read: not owned
+        if any(value.subnet_of(net) for net in scope):
+            return True
+    return False
+
+
 def run(module, runner):
     params = module.params
-    specs = params["rules"] or [{f: params[f] for f in ("chain", "destination", "source", "in_interface", "out_interface", "jump", "mangle_ip_source")}]
+    purge = params.get("purge", False)
+    if purge and params["state"] != "present":
+        raise ModuleError("purge=true needs state=present: it keeps exactly the listed rules (list none to remove every owned one)")
+    scope = _scope(params.get("scope"))
+    single = ("chain", "destination", "source", "in_interface", "out_interface", "jump", "mangle_ip_source")
+    specs = params["rules"] if params["rules"] is not None else [{f: params[f] for f in single}]
     wanted = []
     for index, spec in enumerate(specs):
         if not spec.get("chain") or not spec.get("jump"):
@@ -374,9 +429,11 @@ def run(module, runner):
     # read
     live = tool.read()
     persist = Persistence(runner, tool) if params["persistent"] else None
+    saved = []
     if persist:
         save_text, saved = persist.read()
         files_before = {persist.save_path: save_text, persist.unit_path: read_text(persist.unit_path)}
+    purged = []
     # decide
     to_add, to_delete = [], []
     for rule in wanted:
@@ -385,9 +442,17 @@ def run(module, runner):
             to_add.append(rule)
         elif params["state"] == "absent":
             to_delete += present
+    if purge:
+        for rule in live:
+            if rule not in wanted and owned(rule, saved, tool.kind == "nftables", scope):
+                to_delete.append(rule)
+                purged.append(rule)
     files_after, activate = {}, False
     if persist:
         target = set(saved) | set(wanted) if params["state"] == "present" else set(saved) - set(wanted)
+        if purge:
+            purged += [r for r in saved if r not in wanted and r not in purged]
+            target = set(wanted)
         files_after = persist.render(target)
         activate = bool(target) and not persist.enabled()
     changed_files = [p for p in files_after if files_after[p] != files_before.get(p)]
@@ -404,7 +469,7 @@ def run(module, runner):
                 write_text_atomic(module, path, files_after[path])
         if changed_files:
             runner.run("systemctl", ["daemon-reload"])
-        if persist and files_after[persist.unit_path] is not None and (activate or changed_files):
+        if persist and target and files_after[persist.unit_path] is not None and (activate or changed_files):
             runner.run("systemctl", ["enable", UNIT_NAME])
     after = [r for r in live if r not in to_delete] + to_add
     return {
@@ -412,6 +477,7 @@ def run(module, runner):
         "backend": tool.kind if tool.kind == "nftables" else tool.variant,
         "added": [r.save_line() for r in to_add],
         "removed": [r.save_line() for r in to_delete],
+        "purged": list(dict.fromkeys(r.save_line() for r in purged)),
         "files": changed_files,
         "diff": {"before": _text(live, files_before if persist else {}), "after": _text(after, files_after)},
     }

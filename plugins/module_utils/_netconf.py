@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import ipaddress
 import os
 import re
 import uuid
@@ -84,7 +85,7 @@ class SystemdBackend(Backend):
         vips = set()
         for line in (text or "").splitlines():
             if line.startswith("ExecStart="):
-                match = _IP_CMD.match(line[len("ExecStart=") :].lstrip("-"))
+                match = _IP_CMD.match(line[len("ExecStart="):].lstrip("-"))
                 if match:
                     vips.add(_vip_from_cidr(match.group("cidr"), match.group("dev"), match.group("label")))
         return vips
@@ -459,12 +460,52 @@ def _files_text(files):
     return "".join(parts)
 
 
+def _networks(option, items):
+    """``scope``/``keep`` items (address or network) -> list of ip_network (ModuleError names the bad item)."""
+    result = []
+    for item in items or ():
+        try:
+            result.append(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise ModuleError("%s: %r is not an IPv4 or IPv6 address or network" % (option, item)) from None
+    return result
+
+
+def _inside(ip, networks):
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+class Ownership:
+    """What a call owns on its interface, for ``purge``: the addresses its backend persisted, the IPv4
+    addresses carrying its alias label (a label other than the bare interface name) and those inside
+    ``scope``. Loopback, link-local and ``keep`` are never owned."""
+
+    def __init__(self, interface, label, scope, keep, persisted):
+        self.label = label if label and label != interface else None
+        self.scope = scope
+        self.keep = keep
+        self.persisted = {v.ip for v in persisted}
+
+    def protected(self, vip):
+        return vip.ip.is_loopback or vip.ip.is_link_local or _inside(vip.ip, self.keep)
+
+    def owns(self, vip):
+        if self.protected(vip):
+            return False
+        return vip.ip in self.persisted or (self.label is not None and vip.label == self.label) or _inside(vip.ip, self.scope)
+
+
 def run(module, runner, root=None):
     root = ROOT if root is None else root
     params = module.params
     interface = params["interface"]
     label = params["label"]
     check_label(label, interface)
+    purge = params.get("purge", False)
+    if purge and params["state"] != "present":
+        raise ModuleError("purge=true needs state=present: it keeps exactly the listed addresses (list none to remove every owned one)")
+    scope = _networks("scope", params.get("scope"))
+    keep = _networks("keep", params.get("keep"))
     wanted = []
     for item in params["addresses"]:
         vip = parse_vip(item, interface, label, params["force_prefix"])
@@ -480,8 +521,18 @@ def run(module, runner, root=None):
             name = detect(runner, interface, root)
         backend = BACKENDS[name](module, runner, root)
         files_before, persisted = backend.read(interface)
+    else:
+        persisted = set()
+    owner = Ownership(interface, label, scope, keep, persisted)
+    wanted_ips = {w.ip for w in wanted}
     # decide (runtime)
     to_add, to_remove = [], []
+    purged = set()
+    if purge:
+        for vip in current:
+            if vip.ip not in wanted_ips and owner.owns(vip):
+                to_remove.append(vip)
+                purged.add(vip)
     for vip in wanted:
         matches = [c for c in current if c.ip == vip.ip]
         if params["state"] == "present":
@@ -494,7 +545,10 @@ def run(module, runner, root=None):
     files_after, activate = {}, False
     if backend is not None:
         persisted_ips = {v.ip: v for v in persisted}
-        target = {v for v in persisted if v.ip not in {w.ip for w in wanted}}
+        target = {v for v in persisted if v.ip not in wanted_ips}
+        if purge:
+            purged |= {v for v in target if owner.owns(v)}
+            target = {v for v in target if not owner.owns(v)}
         if params["state"] == "present":
             target |= set(wanted)
             for vip in wanted:  # label None = keep what is persisted when the IP/prefix match
@@ -527,6 +581,7 @@ def run(module, runner, root=None):
         "changed": changed,
         "added": [v.cidr for v in to_add],
         "removed": [v.cidr for v in to_remove],
+        "purged": list(dict.fromkeys(v.cidr for v in sorted(purged))),
         "persistence": backend.name if backend else None,
         "files": changed_files,
         "diff": {

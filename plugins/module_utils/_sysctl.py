@@ -92,6 +92,11 @@ class SysctlArp:
                 values[sysctl_name(interface, key)] = None if text is None else int(text.strip())
         return values
 
+    def read_one(self, interface, key):
+        """Runtime value, or None when the interface (or key) is gone."""
+        text = read_text(self._proc(interface, key))
+        return None if text is None else int(text.strip())
+
     def write_runtime(self, changes):
         for name, value in changes.items():
             interface, key = parse_sysctl_name(name)
@@ -154,10 +159,29 @@ def plan(state, interfaces, values, runtime, file_values):
     return runtime_changes, new_file
 
 
+def plan_purge(wanted_names, file_values, read_one):
+    """Keys of the owned file that this call no longer wants: dropped from the file; at runtime put back to the
+    kernel default only while the value is still the one the file set (rp_filter is left alone).
+    -> (purged names, runtime changes {name: value})."""
+    purged, runtime_changes = [], {}
+    for name, value in file_values.items():
+        if name in wanted_names:
+            continue
+        purged.append(name)
+        interface, key = parse_sysctl_name(name)
+        default = KERNEL_DEFAULTS.get(key)
+        if default is not None and value != default and read_one(interface, key) == value:
+            runtime_changes[name] = default
+    return purged, runtime_changes
+
+
 def run(module, proc_root=None):
     params = module.params
     if params.get("hidden") is not None:
         raise ModuleError(HIDDEN_MSG % (params["hidden"],))
+    purge = params.get("purge", False)
+    if purge and (params["state"] != "present" or not params["persistent"]):
+        raise ModuleError("purge=true needs state=present and persistent=true: it purges the keys of sysctl_file this call no longer sets")
     interfaces = list(dict.fromkeys(params["interfaces"]))
     values = desired_values(params["profile"], params)
     store = SysctlArp(module, params["sysctl_file"], proc_root=proc_root or PROC_ROOT)
@@ -167,6 +191,15 @@ def run(module, proc_root=None):
     file_text, file_values = store.read_file() if params["persistent"] else (None, {})
     # decide
     runtime_changes, new_file_values = plan(params["state"], interfaces, values, runtime, file_values)
+    purged = []
+    if purge:
+        wanted_names = {sysctl_name(i, k) for i in interfaces for k in values}
+        purged, purge_changes = plan_purge(wanted_names, file_values, store.read_one)
+        for name in purged:
+            new_file_values.pop(name, None)
+            if name in purge_changes:
+                runtime[name] = store.read_one(*parse_sysctl_name(name))
+        runtime_changes.update(purge_changes)
     new_text = store.render_file(new_file_values) if params["persistent"] else file_text
     file_changed = params["persistent"] and new_text != file_text
     changed = bool(runtime_changes) or file_changed
@@ -178,8 +211,12 @@ def run(module, proc_root=None):
             store.write_file(new_text)
     result = {
         "changed": changed,
+        "runtime_values": {"before": runtime, "after": after_runtime},
+        # the former name of runtime_values, kept until 1.0.0 (undocumented: a key named
+        # `values` cannot be read with dot notation in Jinja, ansible-core 2.21 rejects it in docs)
         "values": {"before": runtime, "after": after_runtime},
         "runtime_changes": runtime_changes,
+        "purged": sorted(purged),
         "sysctl_file": params["sysctl_file"],
         "diff": {
             "before": _diff_text(runtime, params["sysctl_file"], file_text if params["persistent"] else None),

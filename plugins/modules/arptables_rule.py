@@ -18,6 +18,11 @@ description:
   - Persistent state is a save file in C(/etc/lvs-cluster/) (C(arptables.rules), or C(arptables.nft) for nftables)
     restored at boot by the enabled unit C(lvs-cluster-arptables.service). Every call adds its rules to (or removes
     them from) that file.
+  - With O(purge=true) the call also removes the rules it owns that are not listed, at runtime and from the save file. On
+    the arptables backends it owns the rules of its save file (C(arptables.rules)) and the rules without unmanaged options
+    whose source or destination is inside O(scope); on the nftables backend every rule of table C(arp lvs_cluster) and of
+    C(arptables.nft). Purge only ever works on the backend this call uses (RV(backend)); rules of the other backends
+    (C(arptables-nft) keeps its rules in table C(arp filter), not C(arp lvs_cluster)) and rules not owned stay.
 author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
@@ -28,7 +33,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the managed chains in C(arptables-save) notation and the save file and unit.
+      - The diff shows the managed chains in C(arptables-save) notation and the save file and unit, purged rules included.
   platform:
     support: full
     platforms: linux
@@ -96,9 +101,24 @@ options:
       - V(legacy) uses C(arptables-legacy), V(nft) the nf_tables based C(arptables-nft) tool, V(nftables) native
         C(nft) rules in table C(arp lvs_cluster).
       - V(auto) uses the installed C(arptables) (its variant from C(arptables -V)), else nftables.
+      - V(arptables) uses the installed C(arptables) (its variant) and fails when there is none, never falling back to
+        nftables; use it to purge what an earlier V(auto) run put into arptables without touching table C(arp lvs_cluster).
     type: str
-    choices: [auto, legacy, nft, nftables]
+    choices: [auto, arptables, legacy, nft, nftables]
     default: auto
+  purge:
+    description:
+      - Remove the owned rules that are not listed (runtime and save file); see the description for what a call owns.
+        Needs O(state=present); O(rules=[]) with O(purge=true) removes every owned rule of the backend.
+    type: bool
+    default: false
+  scope:
+    description:
+      - IPv4 addresses or networks (the VIPs) whose live rules this call owns besides those of its save file, for
+        O(purge) on the arptables backends. Use it to adopt rules put there by hand or by an older tool.
+    type: list
+    elements: str
+    default: []
   persistent:
     description: Also manage the save file and the restore unit. With V(false) only the live table changes.
     type: bool
@@ -130,6 +150,20 @@ EXAMPLES = r"""
     jump: DROP
     persistent: false
 
+- name: Keep exactly the rules of one VIP among the owned ones (the rest of the save file and of 192.0.2.0/24 goes)
+  lvs.cluster.arptables_rule:
+    purge: true
+    scope: [192.0.2.0/24]
+    rules:
+      - {chain: INPUT, destination: 192.0.2.10, jump: DROP}
+      - {chain: OUTPUT, source: 192.0.2.10, jump: mangle, mangle_ip_source: 198.51.100.11}
+
+- name: Remove every rule an earlier run with backend auto put into arptables, leaving nftables alone
+  lvs.cluster.arptables_rule:
+    backend: arptables
+    rules: []
+    purge: true
+
 - name: Remove a rule
   lvs.cluster.arptables_rule:
     chain: INPUT
@@ -156,6 +190,12 @@ removed:
   type: list
   elements: str
   sample: []
+purged:
+  description: Owned rules not listed that O(purge=true) removed (or would remove, in check mode), live or from the save file.
+  returned: always
+  type: list
+  elements: str
+  sample: ["-A INPUT -j DROP -d 192.0.2.11"]
 files:
   description: Save file and unit written or removed.
   returned: always
@@ -190,8 +230,10 @@ def main():
             rule_options,
             rules={"type": "list", "elements": "dict", "options": sub, "required_if": [["jump", "mangle", ["mangle_ip_source", "source"]]]},
             state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-            backend={"type": "str", "choices": ["auto", "legacy", "nft", "nftables"], "default": "auto"},
+            backend={"type": "str", "choices": ["auto", "arptables", "legacy", "nft", "nftables"], "default": "auto"},
             persistent={"type": "bool", "default": True},
+            purge={"type": "bool", "default": False},
+            scope={"type": "list", "elements": "str", "default": []},
         ),
         mutually_exclusive=[["rules", opt] for opt in SINGLE],
         required_one_of=[["rules", "jump"]],

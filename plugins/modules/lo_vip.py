@@ -13,8 +13,13 @@ description:
     optional IPv4 label (C(lo:vip) style), the way a DR or TUN real server needs them.
   - Runtime state is changed with C(ip address); persistent state goes through the host's own network
     configuration (O(persistence)), so the VIP comes back after a reboot or a network reload.
-  - Only the listed addresses are touched. Loopback addresses (C(127.0.0.0/8), C(::1)) are refused and addresses
-    not listed are never removed. Persistence files are only those this module created.
+  - Only the listed addresses are touched, unless O(purge=true). Loopback addresses (C(127.0.0.0/8), C(::1)) are refused.
+    Persistence files are only those this module created.
+  - With O(purge=true) the call also removes the addresses it owns on O(interface) that are not listed, at runtime and
+    from the persistence files. It owns the addresses its persistence backend persisted for O(interface), the IPv4
+    addresses carrying O(label) (when O(label) is an alias such as C(lo:lvs), not the bare interface name) and the
+    addresses inside O(scope). Loopback (C(127.0.0.0/8), C(::1)), link-local (C(169.254.0.0/16), C(fe80::/10)) and
+    O(keep) addresses are never owned, so never purged.
   - Combine with M(lvs.cluster.sysctl_arp) or M(lvs.cluster.arptables_rule), or the real server answers ARP for the VIP.
 author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
@@ -26,7 +31,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the addresses of O(interface) and the persistence files, before and after.
+      - The diff shows the addresses of O(interface) and the persistence files, before and after, purged addresses included.
   platform:
     support: full
     platforms: linux
@@ -61,6 +66,25 @@ options:
     description: Also manage the persistent configuration. With V(false) only the runtime addresses change.
     type: bool
     default: true
+  purge:
+    description:
+      - Remove the owned addresses of O(interface) that are not in O(addresses) (runtime and persistent); see the description
+        for what a call owns. Needs O(state=present); O(addresses=[]) with O(purge=true) removes every owned address.
+    type: bool
+    default: false
+  scope:
+    description:
+      - Addresses or networks (C(ADDRESS) or C(ADDRESS/PREFIX)) whose addresses on O(interface) this call owns besides the
+        persisted and labelled ones, for O(purge). Use it to adopt addresses put there by hand or by an older tool.
+    type: list
+    elements: str
+    default: []
+  keep:
+    description:
+      - Addresses or networks never purged, even when owned (for example the VIPs of another role on the same interface).
+    type: list
+    elements: str
+    default: []
   persistence:
     description:
       - How the VIPs survive a reboot.
@@ -100,6 +124,19 @@ EXAMPLES = r"""
     addresses: [192.0.2.11]
     persistent: false
 
+- name: Keep exactly these VIPs among those lo_vip persisted or labelled lo:lvs; never touch 192.0.2.50
+  lvs.cluster.lo_vip:
+    addresses: [192.0.2.10, 192.0.2.11]
+    label: lo:lvs
+    purge: true
+    keep: [192.0.2.50]
+
+- name: Adopt and remove VIPs of 198.51.100.0/24 left by an older tool
+  lvs.cluster.lo_vip:
+    addresses: []
+    scope: [198.51.100.0/24]
+    purge: true
+
 - name: Remove a VIP everywhere
   lvs.cluster.lo_vip:
     addresses: [192.0.2.10]
@@ -119,6 +156,14 @@ removed:
   type: list
   elements: str
   sample: []
+purged:
+  description:
+    - Owned addresses not listed that O(purge=true) removed (or would remove, in check mode), at runtime or from the
+      persistence files. Also part of RV(removed) when they were present at runtime.
+  returned: always
+  type: list
+  elements: str
+  sample: [192.0.2.12/32]
 persistence:
   description: The persistence backend used; V(null) with O(persistent=false).
   returned: always
@@ -147,6 +192,9 @@ def main():
             "force_prefix": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "persistent": {"type": "bool", "default": True},
+            "purge": {"type": "bool", "default": False},
+            "scope": {"type": "list", "elements": "str", "default": []},
+            "keep": {"type": "list", "elements": "str", "default": []},
             "persistence": {"type": "str", "choices": ["auto", "networkd", "ifupdown", "networkmanager", "ifcfg", "systemd"], "default": "auto"},
         },
         supports_check_mode=True,

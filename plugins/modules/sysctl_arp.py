@@ -16,6 +16,9 @@ description:
   - The kernel applies the maximum of C(all) and the interface value for C(arp_ignore), C(arp_announce) and
     C(rp_filter), so the default O(interfaces) V([all, lo]) covers every interface.
   - Dots in interface names (VLANs such as C(eth0.100)) are written as slashes in the sysctl file, as C(sysctl) expects.
+  - With O(purge=true) the keys of O(sysctl_file) that this call does not set are removed from it; at runtime such a key
+    is put back to the kernel default only while it still has the value the file set (C(rp_filter) is left alone). Keys
+    that are not in the file are never touched.
 author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
@@ -26,7 +29,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows every managed key at runtime and the content of O(sysctl_file).
+      - The diff shows every managed key at runtime (purged ones included) and the content of O(sysctl_file).
   platform:
     support: full
     platforms: linux
@@ -80,6 +83,13 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  purge:
+    description:
+      - Remove from O(sysctl_file) the keys this call does not set (other interfaces, other keys), restoring their runtime
+        kernel default while they still hold the file's value. Needs O(state=present) and O(persistent=true).
+      - O(interfaces=[]) with O(purge=true) removes every key of the file.
+    type: bool
+    default: false
   persistent:
     description: Also manage O(sysctl_file). With V(false) only the runtime values are touched.
     type: bool
@@ -112,14 +122,27 @@ EXAMPLES = r"""
     arp_filter: 1
     persistent: false
 
+- name: DR profile on all and lo only; keys the file still has for other interfaces go
+  lvs.cluster.sysctl_arp:
+    interfaces: [all, lo]
+    purge: true
+
+- name: Remove every key of the owned file (the ARP method is no longer sysctl)
+  lvs.cluster.sysctl_arp:
+    interfaces: []
+    purge: true
+
 - name: Undo the DR profile
   lvs.cluster.sysctl_arp:
     state: absent
 """
 
 RETURN = r"""
-values:
-  description: Runtime value of every managed key before and after, keyed by sysctl name.
+runtime_values:
+  description:
+    - Runtime value of every managed key before and after, keyed by sysctl name.
+    - The same dict is also returned, undocumented, as C(values), its former name, until 1.0.0 (a key named C(values)
+      cannot be read with dot notation in Jinja).
   returned: always
   type: dict
   sample:
@@ -130,6 +153,12 @@ runtime_changes:
   returned: always
   type: dict
   sample: {net.ipv4.conf.all.arp_ignore: 1}
+purged:
+  description: Keys removed from O(sysctl_file) by O(purge=true) (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [net.ipv4.conf.eth0.arp_ignore]
 sysctl_file:
   description: The owned sysctl.d file.
   returned: always
@@ -156,6 +185,7 @@ def main():
             "hidden": {"type": "raw"},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "persistent": {"type": "bool", "default": True},
+            "purge": {"type": "bool", "default": False},
             "sysctl_file": {"type": "path", "default": "/etc/sysctl.d/90-lvs-cluster-arp.conf"},
         },
         supports_check_mode=True,

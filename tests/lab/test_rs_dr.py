@@ -133,6 +133,53 @@ def test_purge_moves_a_vip_off_and_switches_method(dr, converged):
     assert_idempotent(again, ["rs1"])
 
 
+RECORD = "/etc/lvs-cluster/dr_real_server.yml"
+
+
+def test_purge_removes_only_owned_state_and_migrates_a_record_file(dr, converged):
+    """Module-level ownership on rs2 (arptables method): an old release's record file lists VIP2, which
+    is on lo without the role's label and not persisted, with arptables rules outside the save file.
+    Purge removes VIP2 and its rules (owned through the record), then deletes the record; an address
+    and a rule of someone else, a link-local address with the role's label stay. --check --diff
+    changes nothing; the second run changes nothing."""
+    args = ["-e", "dr_real_server_arp_method=arptables", "--limit", "rs2"]
+    extra = {"lvs_virtual_services": services(), "dr_real_server_purge": True}
+    dr.run_playbook(SCEN / "converge.yml", extra_vars=extra, args=args)
+    record = ("dr_real_server_managed:\n  vips: [%s, %s]\n  arp_methods: [arptables]\n  arp_rules:\n"
+              "    arptables:\n    - {chain: INPUT, destination: %s, jump: DROP}\n"
+              "    - {chain: OUTPUT, source: %s, jump: mangle, mangle_ip_source: 192.0.2.12}\n    nftables: []\n") % (VIP, VIP2, VIP2, VIP2)
+    plant = (f"printf '{record}' > {RECORD}; ip addr add {VIP2}/32 dev lo; "
+             f"arptables -A INPUT -d {VIP2} -j DROP; arptables -A OUTPUT -s {VIP2} -j mangle --mangle-ip-s 192.0.2.12; "
+             "ip addr add 198.51.100.77/32 dev lo; ip addr add 169.254.7.7/32 dev lo label lo:lvs; "
+             "arptables -A INPUT -d 203.0.113.5 -j DROP")
+    dr.exec("rs2", plant)
+    try:
+        def state():
+            return (lo_addrs(dr, "rs2"), dr.exec("rs2", "arptables -S 2>/dev/null || arptables -L -n").stdout,
+                    dr.exec("rs2", f"test -e {RECORD}", check=False).returncode == 0)
+
+        before = state()
+        checked = dr.run_playbook(SCEN / "converge.yml", extra_vars=extra, args=[*args, "--check", "--diff"]).stdout
+        assert recap(checked)["rs2"]["changed"] > 0
+        assert VIP2 in checked and RECORD in checked, changed_tasks(checked)
+        assert state() == before
+
+        out = dr.run_playbook(SCEN / "converge.yml", extra_vars=extra, args=args).stdout
+        addrs, rules, has_record = state()
+        assert VIP in addrs and VIP2 not in addrs, changed_tasks(out)
+        assert "198.51.100.77" in addrs and "169.254.7.7" in addrs and "127.0.0.1" in addrs
+        assert VIP in rules and VIP2 not in rules and "203.0.113.5" in rules, rules
+        assert not has_record
+        assert VIP2 not in dr.exec("rs2", "cat /etc/lvs-cluster/arptables.rules").stdout
+
+        again = dr.run_playbook(SCEN / "converge.yml", extra_vars=extra, args=args).stdout
+        assert_idempotent(again, ["rs2"])
+        assert fetch_split(dr, "cl1", f"http://{VIP}/", 10) == {"rs1": 5, "rs2": 5}
+    finally:
+        dr.exec("rs2", "ip addr del 198.51.100.77/32 dev lo; ip addr del 169.254.7.7/32 dev lo; "
+                       "arptables -D INPUT -d 203.0.113.5 -j DROP; true", check=False)
+
+
 BAD = [
     ({"lvs_virtual_services": [{"name": "web", "address": VIP, "port": 80, "real_servers": [{"host": "rs2"}]}]},
      "rs1 is a real server of no service with forwarding 'direct'"),

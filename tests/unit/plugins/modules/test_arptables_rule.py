@@ -228,3 +228,89 @@ def test_bad_input_fails_before_any_change(root, host, capsys, args, message):
     assert message in result["msg"]
     assert host.writes() == []
     assert host.chains["INPUT"] == []
+
+
+DR11 = [
+    {"chain": "INPUT", "destination": "192.0.2.11", "jump": "DROP"},
+    {"chain": "OUTPUT", "source": "192.0.2.11", "jump": "mangle", "mangle_ip_source": "198.51.100.11"},
+]
+
+
+@pytest.mark.parametrize("variant", ["legacy", "nft"])
+def test_purge_removes_only_owned_rules(root, host, capsys, variant):
+    host.variant = variant
+    run(capsys, rules=DR + DR11)
+    # not owned: a rule of someone else, a rule with an option this module does not manage
+    host.chains["INPUT"] += ["-j DROP -d 203.0.113.5", "-j DROP -i eth0 -d 192.0.2.11 --opcode 1"]
+    checked = run(capsys, check_mode=True, rules=DR, purge=True)
+    assert checked["changed"] is True
+    assert checked["purged"] == ["-A INPUT -j DROP -d 192.0.2.11", "-A OUTPUT -j mangle -s 192.0.2.11 --mangle-ip-s 198.51.100.11"]
+    assert "-j DROP -d 192.0.2.11" in host.chains["INPUT"]
+    assert "192.0.2.11" in (root / "etc/lvs-cluster/arptables.rules").read_text()
+    assert "-A INPUT -j DROP -d 192.0.2.11\n" not in checked["diff"]["after"]
+
+    result = run(capsys, rules=DR, purge=True)
+    assert result["purged"] == checked["purged"]
+    assert host.chains["INPUT"] == ["-j DROP -d 192.0.2.10", "-j DROP -d 203.0.113.5", "-j DROP -i eth0 -d 192.0.2.11 --opcode 1"]
+    assert host.chains["OUTPUT"] == ["-j mangle -s 192.0.2.10 --mangle-ip-s 198.51.100.11"]
+    assert "192.0.2.11" not in (root / "etc/lvs-cluster/arptables.rules").read_text()
+    host.calls.clear()
+    again = run(capsys, rules=DR, purge=True)
+    assert again["changed"] is False
+    assert host.writes() == []
+
+
+def test_purge_scope_adopts_rules_not_in_the_save_file(root, host, capsys):
+    host.chains["INPUT"] += ["-j DROP -d 192.0.2.11", "-j DROP -d 203.0.113.5"]
+    host.chains["OUTPUT"] += ["-j mangle -s 192.0.2.11 --mangle-ip-s 198.51.100.11"]
+    result = run(capsys, rules=[], purge=True, scope=["192.0.2.11"])
+    assert result["purged"] == ["-A INPUT -j DROP -d 192.0.2.11", "-A OUTPUT -j mangle -s 192.0.2.11 --mangle-ip-s 198.51.100.11"]
+    assert host.chains["INPUT"] == ["-j DROP -d 203.0.113.5"]
+    assert host.chains["OUTPUT"] == []
+    assert not (root / "etc/lvs-cluster/arptables.rules").exists()
+
+
+def test_purge_on_nftables_owns_its_table_and_leaves_arptables_alone(root, host, capsys):
+    run(capsys, rules=DR + DR11, backend="nftables")
+    host.chains["INPUT"] += ["-j DROP -d 192.0.2.11"]  # arptables-nft's table arp filter: another backend
+    result = run(capsys, rules=DR, backend="nftables", purge=True)
+    assert sorted(result["purged"]) == ["-A INPUT -j DROP -d 192.0.2.11", "-A OUTPUT -j mangle -s 192.0.2.11 --mangle-ip-s 198.51.100.11"]
+    assert len(host.nft) == 2
+    assert host.chains["INPUT"] == ["-j DROP -d 192.0.2.11"]
+    assert "192.0.2.11" not in (root / "etc/lvs-cluster/arptables.nft").read_text()
+    assert run(capsys, rules=DR, backend="nftables", purge=True)["changed"] is False
+
+
+def test_purging_the_other_backend_keeps_the_unit_of_the_active_one(root, host, capsys):
+    # an earlier run used nftables; now arptables is the method: purge nftables with no rules
+    run(capsys, rules=DR, backend="nftables")
+    run(capsys, rules=DR)
+    unit = (root / "etc/systemd/system/lvs-cluster-arptables.service").read_text()
+    assert "(/etc/lvs-cluster/arptables.rules)" in unit
+    result = run(capsys, rules=[], backend="nftables", purge=True)
+    assert result["changed"] is True
+    assert host.nft == []
+    assert not (root / "etc/lvs-cluster/arptables.nft").exists()
+    assert (root / "etc/systemd/system/lvs-cluster-arptables.service").read_text() == unit
+    assert ["systemctl", "disable", "lvs-cluster-arptables.service"] not in host.calls
+    assert len(host.chains["INPUT"]) == 1
+    assert run(capsys, rules=[], backend="nftables", purge=True)["changed"] is False
+
+
+def test_backend_arptables_never_falls_back_to_nftables(root, host, capsys):
+    run(capsys, rules=DR, backend="nftables")
+    host.tools -= {"arptables", "arptables-nft", "arptables-legacy"}
+    result = run(capsys, rules=[], backend="arptables", purge=True)
+    assert result["failed"] is True
+    assert "never falls back to nftables" in result["msg"]
+    assert len(host.nft) == 2
+    # auto falls back; with the same wanted rules it purges nothing
+    assert run(capsys, rules=DR, backend="auto", purge=True)["changed"] is False
+
+
+def test_purge_needs_state_present(root, host, capsys):
+    result = run(capsys, rules=DR, purge=True, state="absent")
+    assert result["failed"] is True
+    assert "purge=true needs state=present" in result["msg"]
+    result = run(capsys, rules=[], purge=True, scope=["192.0.2.0/33"])
+    assert "scope: '192.0.2.0/33'" in result["msg"]

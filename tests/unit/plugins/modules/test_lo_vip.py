@@ -344,3 +344,94 @@ def test_foreign_unit_is_not_overwritten(root, host, capsys):
     assert result["failed"] is True
     assert "was not written by lvs.cluster.lo_vip" in result["msg"]
     assert host.addresses() == LO_EMPTY
+
+
+def add_runtime(host, cidr, label=None, interface="lo"):
+    address, prefix = cidr.split("/")
+    info = {"family": "inet6" if ":" in address else "inet", "local": address, "prefixlen": int(prefix), "scope": "global"}
+    if info["family"] == "inet":
+        info["label"] = label or interface
+    host.links[interface]["addr_info"].append(info)
+
+
+def test_purge_removes_only_owned_addresses(root, host, capsys):
+    # persisted by lo_vip: .10, .11 and 2001:db8:1::11; .20 carries the alias label; .30 is someone else's;
+    # 169.254.1.1 link-local with our label; 192.0.2.50 ours by label but kept
+    run(capsys, addresses=["192.0.2.10", "192.0.2.11", "2001:db8:1::11"], label="lo:lvs")
+    add_runtime(host, "192.0.2.20/32", "lo:lvs")
+    add_runtime(host, "192.0.2.30/32")
+    add_runtime(host, "169.254.1.1/32", "lo:lvs")
+    add_runtime(host, "192.0.2.50/32", "lo:lvs")
+    add_runtime(host, "fe80::1/128")
+    args = {"addresses": ["192.0.2.10"], "label": "lo:lvs", "purge": True, "keep": ["192.0.2.50"]}
+
+    checked = run(capsys, check_mode=True, **args)
+    assert checked["changed"] is True
+    assert checked["purged"] == ["192.0.2.11/32", "192.0.2.20/32", "2001:db8:1::11/128"]
+    assert "192.0.2.11/32" in host.addresses()
+    assert "192.0.2.11/32" not in checked["diff"]["after"]
+    assert "192.0.2.11/32" in checked["diff"]["before"]
+    assert "address replace 192.0.2.11/32" in (root / "etc/systemd/system/lvs-cluster-vips.service").read_text()
+
+    result = run(capsys, **args)
+    assert result["purged"] == checked["purged"]
+    assert sorted(result["removed"]) == ["192.0.2.11/32", "192.0.2.20/32", "2001:db8:1::11/128"]
+    assert host.addresses() == sorted([*LO_EMPTY, "192.0.2.10/32", "192.0.2.30/32", "169.254.1.1/32", "192.0.2.50/32", "fe80::1/128"])
+    unit = (root / "etc/systemd/system/lvs-cluster-vips.service").read_text()
+    assert "192.0.2.10/32" in unit
+    assert "192.0.2.11/32" not in unit
+    assert "2001:db8:1::11" not in unit
+
+    host.calls.clear()
+    again = run(capsys, **args)
+    assert again["changed"] is False
+    assert again["purged"] == []
+    assert host.writes() == []
+
+
+def test_purge_without_label_or_scope_owns_only_persisted(root, host, capsys):
+    run(capsys, addresses=["192.0.2.10", "192.0.2.11"])
+    add_runtime(host, "192.0.2.30/32")
+    result = run(capsys, addresses=["192.0.2.10"], purge=True)
+    assert result["purged"] == ["192.0.2.11/32"]
+    # the bare interface label ("lo") is not an ownership mark: 192.0.2.30 and 127.0.0.1 stay
+    assert host.addresses() == sorted([*LO_EMPTY, "192.0.2.10/32", "192.0.2.30/32"])
+
+
+def test_purge_scope_adopts_addresses_of_a_record_and_empty_list_removes_all_owned(root, host, capsys):
+    add_runtime(host, "198.51.100.7/32")
+    add_runtime(host, "2001:db8:9::7/128")
+    add_runtime(host, "203.0.113.9/32")
+    result = run(capsys, addresses=[], purge=True, scope=["198.51.100.7", "2001:db8:9::/64", "127.0.0.0/8"])
+    assert result["purged"] == ["198.51.100.7/32", "2001:db8:9::7/128"]
+    assert host.addresses() == sorted([*LO_EMPTY, "203.0.113.9/32"])
+    assert result["files"] == []
+
+
+def test_purge_with_ifupdown_rewrites_only_its_file(root, host, capsys):
+    (root / "etc/network/interfaces.d").mkdir(parents=True)
+    (root / "etc/network/interfaces").write_text("source /etc/network/interfaces.d/*\n")
+    run(capsys, addresses=["192.0.2.10", "192.0.2.11"], persistence="ifupdown")
+    # runtime copy gone already (e.g. removed by hand): purge still cleans the file
+    host.links["lo"]["addr_info"] = [i for i in host.links["lo"]["addr_info"] if i["local"] != "192.0.2.11"]
+    result = run(capsys, addresses=["192.0.2.10"], persistence="ifupdown", purge=True)
+    assert result["purged"] == ["192.0.2.11/32"]
+    assert result["removed"] == []
+    text = (root / "etc/network/interfaces.d/lvs-cluster-vips-lo").read_text()
+    assert "192.0.2.10/32" in text
+    assert "192.0.2.11" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"addresses": ["192.0.2.10"], "state": "absent", "purge": True}, "purge=true needs state=present"),
+        ({"addresses": [], "purge": True, "scope": ["not-a-net"]}, "scope: 'not-a-net'"),
+        ({"addresses": [], "purge": True, "keep": ["192.0.2.300"]}, "keep: '192.0.2.300'"),
+    ],
+)
+def test_purge_bad_input(root, host, capsys, args, message):
+    result = run(capsys, **args)
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert host.writes() == []

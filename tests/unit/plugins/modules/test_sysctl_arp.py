@@ -63,8 +63,9 @@ def test_dr_profile_applies_runtime_and_file_then_is_idempotent(host, capsys):
     ]
     assert "net.ipv4.conf.all.arp_ignore = 0" in result["diff"]["before"]
     assert "net.ipv4.conf.all.arp_ignore = 1" in result["diff"]["after"]
-    assert result["values"]["before"]["net.ipv4.conf.lo.arp_announce"] == 0
-    assert result["values"]["after"]["net.ipv4.conf.lo.arp_announce"] == 2
+    assert result["runtime_values"]["before"]["net.ipv4.conf.lo.arp_announce"] == 0
+    assert result["runtime_values"]["after"]["net.ipv4.conf.lo.arp_announce"] == 2
+    assert result["values"] == result["runtime_values"]  # the old name, until 1.0.0
 
     again = run(host, capsys)
     assert again["changed"] is False
@@ -175,3 +176,65 @@ def test_foreign_line_in_owned_file_is_reported(host, capsys):
     assert result["failed"] is True
     assert "vm.swappiness" in result["msg"]
     assert proc(host, "all", "arp_ignore") == 0
+
+
+def test_purge_drops_keys_no_longer_set_and_restores_only_its_own_values(host, capsys):
+    run(host, capsys, interfaces=["all", "lo", "eth1"], profile="tun")
+    path = host / "sysctl.d" / "90-lvs-cluster-arp.conf"
+    # someone else changed eth1.arp_announce since: not restored; eth1.arp_ignore still the file's value: restored
+    (host / "proc" / "eth1" / "arp_announce").write_text("1\n")
+    checked = run(host, capsys, check_mode=True, diff=True, interfaces=["all", "lo"], purge=True)
+    assert checked["changed"] is True
+    assert checked["purged"] == ["net.ipv4.conf.all.rp_filter", "net.ipv4.conf.eth1.arp_announce", "net.ipv4.conf.eth1.arp_ignore",
+                                 "net.ipv4.conf.eth1.rp_filter", "net.ipv4.conf.lo.rp_filter"]
+    assert checked["runtime_changes"] == {"net.ipv4.conf.eth1.arp_ignore": 0}
+    assert proc(host, "eth1", "arp_ignore") == 1
+    assert "eth1" in path.read_text()
+    assert "eth1" not in checked["diff"]["after"].split("# " + str(path))[1]
+
+    result = run(host, capsys, interfaces=["all", "lo"], purge=True)
+    assert result["purged"] == checked["purged"]
+    assert proc(host, "eth1", "arp_ignore") == 0
+    assert proc(host, "eth1", "arp_announce") == 1
+    assert proc(host, "all", "rp_filter") == 0  # rp_filter is never put back (the distribution's default)
+    assert path.read_text().splitlines()[1:] == [
+        "net.ipv4.conf.all.arp_ignore = 1",
+        "net.ipv4.conf.all.arp_announce = 2",
+        "net.ipv4.conf.lo.arp_ignore = 1",
+        "net.ipv4.conf.lo.arp_announce = 2",
+    ]
+    again = run(host, capsys, interfaces=["all", "lo"], purge=True)
+    assert again["changed"] is False
+    assert again["purged"] == []
+
+
+def test_purge_with_no_interfaces_removes_the_file_and_nothing_else(host, capsys):
+    run(host, capsys)
+    (host / "proc" / "eth1" / "arp_ignore").write_text("2\n")  # not in the file: never touched
+    result = run(host, capsys, interfaces=[], purge=True)
+    assert result["changed"] is True
+    assert len(result["purged"]) == 4
+    assert not (host / "sysctl.d" / "90-lvs-cluster-arp.conf").exists()
+    assert (proc(host, "all", "arp_ignore"), proc(host, "lo", "arp_announce")) == (0, 0)
+    assert proc(host, "eth1", "arp_ignore") == 2
+    assert run(host, capsys, interfaces=[], purge=True)["changed"] is False
+
+
+def test_purge_of_a_vanished_interface_cleans_the_file(host, capsys):
+    (host / "proc" / "tunl0").mkdir()
+    for key in ("arp_ignore", "arp_announce", "rp_filter"):
+        (host / "proc" / "tunl0" / key).write_text("0\n")
+    run(host, capsys, interfaces=["all", "tunl0"])
+    for child in (host / "proc" / "tunl0").iterdir():
+        child.unlink()
+    (host / "proc" / "tunl0").rmdir()
+    result = run(host, capsys, interfaces=["all"], purge=True)
+    assert result["purged"] == ["net.ipv4.conf.tunl0.arp_announce", "net.ipv4.conf.tunl0.arp_ignore"]
+    assert result["runtime_changes"] == {}
+
+
+@pytest.mark.parametrize("args", [{"state": "absent"}, {"persistent": False}])
+def test_purge_needs_present_and_persistent(host, capsys, args):
+    result = run(host, capsys, purge=True, **args)
+    assert result["failed"] is True
+    assert "purge=true needs state=present and persistent=true" in result["msg"]
