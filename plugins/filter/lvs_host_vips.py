@@ -29,10 +29,9 @@ options:
     required: true
   forwarding:
     description:
-      - Only services where this host's entry uses this forwarding method.
-      - V(dr), V(nat) and V(tun) are accepted as aliases.
+      - Only services where this host's entry uses this forwarding method, a value of the service model's C(forwarding) field
+        (aliases such as V(dr) and V(nat) are accepted).
     type: str
-    choices: [direct, masquerade, tunnel, dr, nat, tun]
 """
 
 EXAMPLES = r"""

@@ -15,7 +15,8 @@ description:
   - Takes the output of P(lvs.cluster.lvs_services#filter) and returns one entry per kernel virtual
     service, in the form M(lvs.cluster.ipvs_table) takes in O(lvs.cluster.ipvs_table#module:services).
   - Groups (C(group)) are expanded to one entry per member; keepalived-only keys (checks, sorry
-    server, quorum, ...) are dropped; real servers are given by C(address).
+    server, quorum, ...) are dropped, and each entry's C(check) is of type C(none) (IPVS runs no
+    checks); real servers are given by C(address).
 author: lvs.cluster developers
 options:
   _input:

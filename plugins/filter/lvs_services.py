@@ -57,7 +57,7 @@ def lvs_services(services, hostvars=None):
     try:
         return normalise_services(services, hostvars)
     except ServiceModelError as exc:
-        raise AnsibleFilterError("lvs_virtual_services: %s" % exc) from None
+        raise AnsibleFilterError(str(exc)) from None
 
 
 class FilterModule:

@@ -15,28 +15,14 @@ Pure Python: no Ansible imports, so the service-model code and the filters can r
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections import namedtuple
 
-PROTOCOLS = ("tcp", "udp", "sctp")
-SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
-FORWARDING = ("direct", "tunnel", "masquerade")
-TUNNEL_TYPES = ("ipip", "gue", "gre")
-TUNNEL_CHECKSUMS = ("nocsum", "csum", "remcsum")
-PERSISTENCE_ENGINES = ("sip",)
-FLAG_CHOICES = SCHED_FLAG_NAMES = ("sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3")
+from ansible_collections.lvs.cluster.plugins.module_utils import _schema as S
 
-# What ipvsadm 1.31 uses when an option is given without its value, read from the real tool in
-# the lab (Debian bookworm, kernel 6.1): "-p" alone gives 360 s (ipvsadm(8) says 300: it is wrong),
-# the default netmask is not printed by -Sn. tests/lab/test_ipvs_modules.py re-checks them.
-DEFAULT_PERSISTENT_TIMEOUT = 360
-DEFAULT_SCHEDULER = "wlc"
-DEFAULT_NETMASK_V4 = "255.255.255.255"
-DEFAULT_NETMASK_V6 = 128
-MAX_WEIGHT = 65535
-MAX_THRESHOLD = 65535
-MAX_FWMARK = 4294967295
+SCHEDULERS = S.SCHEDULERS
+# what ipvsadm 1.31 takes for a bare "-p" in ipvsadm -R input (its manual page says 300; measured
+# in the lab: 360); -Sn always prints the value
+IPVSADM_BARE_P_TIMEOUT = 360
 
 _FWD_FLAG = {"direct": "-g", "tunnel": "-i", "masquerade": "-m"}
 _FLAG_FWD = {"-g": "direct", "--gatewaying": "direct", "-i": "tunnel", "--ipip": "tunnel", "-m": "masquerade", "--masquerading": "masquerade"}
@@ -46,7 +32,6 @@ _LIST_PROTO = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
 _CSUM_FLAG = {"nocsum": "--tun-nocsum", "csum": "--tun-csum", "remcsum": "--tun-remcsum"}
 _FLAG_CSUM = {v: k for k, v in _CSUM_FLAG.items()}
 # scheduler flags are three bits in the kernel; sh and mh give the first two a name
-_FLAG_BITS = {"flag-1": 1, "flag-2": 2, "flag-3": 4, "sh-fallback": 1, "sh-port": 2, "mh-fallback": 1, "mh-port": 2}
 
 
 class IPVSError(Exception):
@@ -91,7 +76,9 @@ DestAttrs = namedtuple("DestAttrs", "forwarding weight upper_threshold lower_thr
 
 
 def hostport(address, port, family=None):
-    if family == "ipv6" or (family is None and ":" in address):
+    """``192.0.2.1:80`` or ``[2001:db8::1]:80``; the brackets follow the address itself (a tunnel
+    destination may be IPv4 in an IPv6 service), ``family`` only decides for an empty address."""
+    if ":" in address or (family == "ipv6" and not address):
         return "[%s]:%d" % (address, port)
     return "%s:%d" % (address, port)
 
@@ -215,7 +202,7 @@ def _svc_key_from_tokens(tok, i, where=None):
 
 
 def _service_attrs_from_tokens(tok, i, key, where=None):
-    scheduler = DEFAULT_SCHEDULER
+    scheduler = S.DEFAULT_SCHEDULER
     persistent = 0
     netmask = None
     pe = None
@@ -233,7 +220,7 @@ def _service_attrs_from_tokens(tok, i, key, where=None):
                 persistent = int(tok[i])
                 i += 1
             else:
-                persistent = DEFAULT_PERSISTENT_TIMEOUT
+                persistent = IPVSADM_BARE_P_TIMEOUT
         elif opt in ("-M", "--netmask"):
             netmask = tok[i]
             i += 1
@@ -244,7 +231,7 @@ def _service_attrs_from_tokens(tok, i, key, where=None):
             ops = True
         elif opt in ("-b", "--sched-flags"):
             for name in tok[i].split(","):
-                flags |= _FLAG_BITS[name]
+                flags |= S.SCHED_FLAG_BITS[name]
             i += 1
         elif opt in ("-6", "--ipv6"):
             pass
@@ -252,7 +239,7 @@ def _service_attrs_from_tokens(tok, i, key, where=None):
             raise _parse_error(where, "unknown service option %r" % (opt,))
     if persistent:
         if netmask is None:
-            netmask = DEFAULT_NETMASK_V6 if key.family == "ipv6" else DEFAULT_NETMASK_V4
+            netmask = S.DEFAULT_NETMASK_V6 if key.family == "ipv6" else S.DEFAULT_NETMASK_V4
         elif key.family == "ipv6":
             netmask = int(netmask)
     else:
@@ -296,8 +283,8 @@ def _dest_from_tokens(tok, i, key, where=None):
             raise _parse_error(where, "unknown destination option %r" % (opt,))
     if addr is None:
         raise _parse_error(where, "destination without -r")
-    if port is None or fwd != "masquerade":
-        port = key.port  # what ipvsadm does: only NAT keeps a real port of its own
+    if port is None or (fwd != "masquerade" and key.protocol != "fwmark"):
+        port = key.port  # what ipvsadm does: only NAT (and any fwmark destination) keeps a port of its own
     if fwd == "tunnel":
         tun_type = tun_type or "ipip"
         if tun_type == "ipip":
@@ -409,6 +396,19 @@ def merge_thresholds(table, text):
     return table
 
 
+def merge_thresholds_lines(table, lines):
+    """Set thresholds from :func:`threshold_lines` output (``-a SERVICE -r DEST -x U -y L``)."""
+    for line in lines:
+        tok = line.split()
+        key, i = _svc_key_from_tokens(tok, 1)
+        dkey, attrs = _dest_from_tokens(tok, i, key)
+        dests = table.dests.get(key)
+        if dests is None or dkey not in dests:
+            raise IPVSError("thresholds for %s %s, which the table does not have" % (key, hostport(dkey[0], dkey[1])))
+        dests[dkey] = dests[dkey]._replace(upper_threshold=attrs.upper_threshold, lower_threshold=attrs.lower_threshold)
+    return table
+
+
 def connection_counts(text):
     """{ServiceKey: {(addr, port): (active, inactive)}} from ``ipvsadm -Ln`` or ``-Ln --thresholds``."""
     _svc_cols, cols, listing = parse_list(text)
@@ -416,343 +416,57 @@ def connection_counts(text):
     return {key: {d: (int(f[ia]), int(f[ii])) for d, f in entry["dests"].items()} for key, entry in listing.items()}
 
 
-# ------------------------------------------------------------------------------ input validation
+# -------------------------------------------------------------------------- from the service model
 
 
-def _int(param, value, low, high, what=None):
-    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:  # the common case, 180,000 times for a 10,000-service table
-        return value
-    if isinstance(value, bool):
-        raise _bad(param, value, "is not an integer")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise _bad(param, value, "is not an integer") from None
-    if str(number) != str(value).strip() and not isinstance(value, int):
-        raise _bad(param, value, "is not an integer")
-    if number < low or number > high:
-        raise _bad(param, value, what or "is out of range (%d-%d)" % (low, high))
-    return number
+def _service_attrs(svc, family):
+    persistence = svc["persistence"]
+    bits = 0
+    for name in svc["sched_flags"]:
+        bits |= S.SCHED_FLAG_BITS[name]
+    if persistence:
+        netmask = persistence["netmask"]
+        if netmask is None:
+            netmask = S.DEFAULT_NETMASK_V6 if family == "ipv6" else S.DEFAULT_NETMASK_V4
+        return ServiceAttrs(svc["scheduler"], persistence["timeout"], netmask, svc["persistence_engine"], bool(svc["one_packet"]), bits)
+    return ServiceAttrs(svc["scheduler"], 0, None, None, bool(svc["one_packet"]), bits)
 
 
-# text as given -> (canonical text, family) of the unicast addresses seen so far: a big table names
-# the same VIPs and real servers many times, and ipaddress parsing dominated table_from_model
-_ADDRESS_CACHE = {}
-_ADDRESS_CACHE_MAX = 65536
-# an IPv4 address written as ipaddress writes it (four decimal octets 0-255, no leading zeros) is
-# recognised without ipaddress, which takes a few microseconds per address: tables of distinct
-# addresses (a VIP per service, real servers of their own) have tens of thousands
-_CANONICAL_IPV4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
+def service_key(member):
+    """The ServiceKey of one ``virtual_servers`` member of a normalised service."""
+    if member["fwmark"] is not None:
+        return ServiceKey("fwmark", "", 0, member["fwmark"], member["family"])
+    return ServiceKey(member["protocol"], member["address"], member["port"], 0, member["family"])
 
 
-def normalise_address(param, value, family=None):
-    """An IP address in its canonical text form, and its family. Rejects networks and names."""
-    found = _ADDRESS_CACHE.get(value) if isinstance(value, str) else None
-    if found is None:
-        found = _parse_address(param, value)
-        if isinstance(value, str) and len(_ADDRESS_CACHE) < _ADDRESS_CACHE_MAX:
-            _ADDRESS_CACHE[value] = found
-    fam = found[1]
-    if family and family != fam:
-        raise _bad(param, value, "is an %s address but the service family is %s" % (fam.replace("ip", "IP"), family))
-    return found
+def dest_entry(key, rs):
+    """((address, port), DestAttrs) of a normalised real server of the service ``key``: only NAT
+    keeps a port of its own (what ipvsadm and the kernel do)."""
+    forwarding = rs["forwarding"]
+    port = rs["port"] if forwarding == "masquerade" else key.port
+    tunnel = rs["tunnel"] if forwarding == "tunnel" else None
+    if tunnel:
+        return (rs["address"], port), DestAttrs(
+            forwarding, rs["weight"], rs["upper_threshold"], rs["lower_threshold"], tunnel["type"], tunnel["port"], tunnel["checksum"]
+        )
+    if forwarding == "tunnel":
+        return (rs["address"], port), DestAttrs(forwarding, rs["weight"], rs["upper_threshold"], rs["lower_threshold"], "ipip", None, None)
+    return (rs["address"], port), DestAttrs(forwarding, rs["weight"], rs["upper_threshold"], rs["lower_threshold"], None, None, None)
 
 
-def _parse_address(param, value):
-    if isinstance(value, str) and _CANONICAL_IPV4.fullmatch(value):
-        # already canonical: what ipaddress would say, without it
-        if value == "0.0.0.0" or 224 <= int(value[: value.index(".")]) <= 239:  # unspecified, multicast (224.0.0.0/4)
-            raise _bad(param, value, "is not a unicast address")
-        return str(value), "ipv4"
-    text = str(value).strip() if value is not None else ""
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        raise _bad(param, value, "is not an IPv4 or IPv6 address") from None
-    if ip.is_multicast or ip.is_unspecified:
-        raise _bad(param, value, "is not a unicast address")
-    return ip.compressed, "ipv6" if ip.version == 6 else "ipv4"
-
-
-def _renamed(exc, prefix, names=None):
-    """``exc`` with its parameter as the caller knows it: ``prefix`` + the field, or ``names[field]``.
-
-    The ``make_*`` functions and :func:`service_from_model` raise errors that name the bare field
-    (``weight: -1 is out of range (0-65535)``); the prefix (``services[3] (web).real_servers[1].``)
-    is added here, only when an error is raised: building those names for every value of a big
-    table cost more than the checks themselves."""
-    field = exc.param
-    if not (prefix or names) or not isinstance(field, str) or not exc.msg.startswith(field):
-        return exc
-    param = prefix + (names or {}).get(field, field)
-    return IPVSError(param + exc.msg[len(field) :], param, exc.value)
-
-
-def make_service_key(*, protocol="tcp", address=None, port=None, fwmark=None, family=None, persistent=0, prefix=""):
-    """Validate and normalise a service identity given as protocol+address+port or fwmark(+family);
-    ``prefix`` goes before the parameter names in messages."""
-    try:
-        if fwmark is not None:
-            if address is not None or port is not None:
-                raise _bad("fwmark", fwmark, "cannot be combined with address/port (a service is either address:port or fwmark)")
-            mark = _int("fwmark", fwmark, 1, MAX_FWMARK, "must be an integer from 1 to %d" % MAX_FWMARK)
-            fam = family or "ipv4"
-            if fam not in ("ipv4", "ipv6"):
-                raise _bad("family", family, "must be ipv4 or ipv6")
-            return ServiceKey("fwmark", "", 0, mark, fam)
-        if address is None:
-            raise IPVSError("address: a service needs an address and port, or a fwmark", "address", None)
-        if protocol not in PROTOCOLS:
-            raise _bad("protocol", protocol, "must be one of %s" % ", ".join(PROTOCOLS))
-        if family is not None and family not in ("ipv4", "ipv6"):
-            raise _bad("family", family, "must be ipv4 or ipv6")
-        addr, fam = normalise_address("address", address, family)
-        if port is None:
-            raise IPVSError("port: required with address %s" % addr, "port", None)
-        low = 0 if persistent else 1
-        number = _int("port", port, low, 65535, "must be 1-65535 (0, all ports, only for a persistent service)" if not persistent else None)
-        return ServiceKey(protocol, addr, number, 0, fam)
-    except IPVSError as exc:
-        raise _renamed(exc, prefix) from None
-
-
-def normalise_netmask(param, value, family):
-    if family == "ipv6":
-        if isinstance(value, str) and not value.strip().isdigit():
-            raise _bad(param, value, "must be an IPv6 prefix length 1-128 for an IPv6 service")
-        return _int(param, value, 1, 128, "must be an IPv6 prefix length 1-128")
-    text = str(value).strip()
-    if text.isdigit():
-        length = _int(param, value, 1, 32, "must be a dotted IPv4 netmask or a prefix length 1-32 for an IPv4 service")
-        return str(ipaddress.IPv4Network("0.0.0.0/%d" % length).netmask)
-    try:
-        return str(ipaddress.IPv4Network("0.0.0.0/%s" % text).netmask)
-    except ValueError:
-        raise _bad(param, value, "is not an IPv4 netmask (e.g. 255.255.255.0) or prefix length 1-32") from None
-
-
-def make_service_attrs(key, *, scheduler=None, persistent=0, netmask=None, persistence_engine=None, one_packet=False, sched_flags=None, prefix="", names=None):
-    """Validate and normalise a service's attributes; ``prefix`` and ``names`` (e.g. persistent ->
-    persistence.timeout) name the parameters in messages."""
-    try:
-        scheduler = scheduler or DEFAULT_SCHEDULER
-        if scheduler not in SCHEDULERS:
-            raise _bad("scheduler", scheduler, "is not an IPVS scheduler (%s)" % " ".join(SCHEDULERS))
-        persistent = _int("persistent", persistent or 0, 0, 2**31 - 1)
-        if key.port == 0 and key.protocol != "fwmark" and not persistent:
-            raise _bad("port", 0, "(all ports) needs a persistent service")
-        if netmask is not None and not persistent:
-            raise _bad("netmask", netmask, "needs a persistent service (persistence timeout > 0)")
-        if persistent:
-            default = DEFAULT_NETMASK_V6 if key.family == "ipv6" else DEFAULT_NETMASK_V4
-            netmask = default if netmask is None else normalise_netmask("netmask", netmask, key.family)
-        if persistence_engine is not None and persistence_engine not in PERSISTENCE_ENGINES:
-            raise _bad("persistence_engine", persistence_engine, "must be one of %s" % ", ".join(PERSISTENCE_ENGINES))
-        if one_packet and key.protocol not in ("udp", "fwmark"):
-            raise _bad("one_packet", one_packet, "is for UDP (or fwmark) services only, not %s" % (key,))
-        bits = 0
-        for name in sched_flags or ():
-            if name not in _FLAG_BITS:
-                raise _bad("sched_flags", name, "is not a scheduler flag (%s)" % ", ".join(SCHED_FLAG_NAMES))
-            owner = name.split("-")[0]
-            if owner in ("sh", "mh") and owner != scheduler:
-                raise _bad("sched_flags", name, "is a flag of the %s scheduler, not of %s" % (owner, scheduler))
-            bits |= _FLAG_BITS[name]
-        return ServiceAttrs(scheduler, persistent, netmask, persistence_engine or None, bool(one_packet), bits)
-    except IPVSError as exc:
-        raise _renamed(exc, prefix, names) from None
-
-
-def make_dest(
-    key,
-    address,
-    *,
-    port=None,
-    forwarding=None,
-    weight=None,
-    upper_threshold=None,
-    lower_threshold=None,
-    tunnel_type=None,
-    tunnel_port=None,
-    tunnel_checksum=None,
-    prefix="",
-    names=None,
-):
-    """Validate and normalise a destination of the service ``key``; returns ((address, port), DestAttrs).
-    ``prefix`` and ``names`` (e.g. address -> server_address) name the parameters in messages."""
-    try:
-        forwarding = forwarding or "direct"
-        if forwarding not in FORWARDING:
-            raise _bad("forwarding", forwarding, "must be one of %s" % ", ".join(FORWARDING))
-        addr, _fam = normalise_address("address", address, key.family)
-        dport = key.port if port is None else _int("port", port, 0 if key.port == 0 else 1, 65535)
-        if forwarding != "masquerade":
-            if key.protocol == "fwmark":
-                dport = 0  # ipvsadm: only NAT keeps a real port; DR/TUN use the (absent) service port
-            elif dport != key.port:
-                raise _bad("port", port, "differs from the service port %d: only forwarding=masquerade can map ports" % key.port)
-        weight = _int("weight", 1 if weight is None else weight, 0, MAX_WEIGHT)
-        # no threshold (None, 0) is the common case: 0 needs no check
-        upper = _int("upper_threshold", upper_threshold, 0, MAX_THRESHOLD) if upper_threshold else 0
-        lower = _int("lower_threshold", lower_threshold, 0, MAX_THRESHOLD) if lower_threshold else 0
-        if upper and lower > upper:
-            raise _bad("lower_threshold", lower, "is greater than upper_threshold %d" % upper)
-        if forwarding != "tunnel":
-            if tunnel_type is not None or tunnel_port is not None or tunnel_checksum is not None:
-                for name, value in (("tunnel_type", tunnel_type), ("tunnel_port", tunnel_port), ("tunnel_checksum", tunnel_checksum)):
-                    if value is not None:
-                        raise _bad(name, value, "needs forwarding=tunnel (forwarding is %s)" % forwarding)
-            return (addr, dport), DestAttrs(forwarding, weight, upper, lower, None, None, None)
-        tunnel_type, tunnel_port, tunnel_checksum = _tunnel_options(tunnel_type, tunnel_port, tunnel_checksum)
-        return (addr, dport), DestAttrs(forwarding, weight, upper, lower, tunnel_type, tunnel_port, tunnel_checksum)
-    except IPVSError as exc:
-        raise _renamed(exc, prefix, names) from None
-
-
-def _tunnel_options(tunnel_type, tunnel_port, tunnel_checksum):
-    """(type, port, checksum) of a tunnel destination, defaults filled in."""
-    tunnel_type = tunnel_type or "ipip"
-    if tunnel_type not in TUNNEL_TYPES:
-        raise _bad("tunnel_type", tunnel_type, "must be one of %s" % ", ".join(TUNNEL_TYPES))
-    if tunnel_type == "gue":
-        if tunnel_port is None:
-            raise IPVSError("tunnel_port: required with tunnel_type=gue", "tunnel_port", None)
-        tunnel_port = _int("tunnel_port", tunnel_port, 1, 65535)
-    elif tunnel_port is not None:
-        raise _bad("tunnel_port", tunnel_port, "is only for tunnel_type=gue (tunnel_type is %s)" % tunnel_type)
-    if tunnel_type == "ipip":
-        if tunnel_checksum is not None:
-            raise _bad("tunnel_checksum", tunnel_checksum, "is only for tunnel_type gue or gre (tunnel_type is ipip)")
-    else:
-        tunnel_checksum = tunnel_checksum or "nocsum"
-        if tunnel_checksum not in TUNNEL_CHECKSUMS:
-            raise _bad("tunnel_checksum", tunnel_checksum, "must be one of %s" % ", ".join(TUNNEL_CHECKSUMS))
-        if tunnel_checksum == "remcsum" and tunnel_type != "gue":
-            raise _bad("tunnel_checksum", tunnel_checksum, "(remote checksum offload) is only for tunnel_type=gue")
-    return tunnel_type, tunnel_port, tunnel_checksum
-
-
-# keys of the service model that only keepalived/roles read; ipvs_table accepts and ignores them
-MODEL_IGNORED_KEYS = frozenset(
-    ("name", "check", "delay_loop", "sorry_server", "quorum", "inhibit_on_failure", "alpha", "omega", "virtualhost", "real_servers", "ha_suspend")
-)
-MODEL_SERVICE_KEYS = frozenset(
-    ("address", "port", "fwmark", "family", "protocol", "scheduler", "sched_flags", "forwarding", "persistence", "one_packet", "persistence_engine", "tunnel")
-)
-MODEL_REAL_SERVER_KEYS = frozenset(("host", "address", "port", "weight", "forwarding", "upper_threshold", "lower_threshold", "check", "name"))
-_MODEL_PERSISTENCE_NAMES = {"persistent": "persistence.timeout", "netmask": "persistence.netmask"}
-
-
-def service_from_model(svc, where="services[0]"):
-    """One service of the service model (docs/service-model.md), real servers given by ``address``
-    -> (ServiceKey, ServiceAttrs, {(addr, port): DestAttrs}). Validates the IPVS parts; the
-    keepalived-only parts are left to the director code."""
-    if not isinstance(svc, dict):
-        raise _bad(where, svc, "must be a dict (a service of the service model)")
-    try:
-        return _service_from_model(svc)
-    except IPVSError as exc:
-        label = "%s (%s)" % (where, svc["name"]) if svc.get("name") else where
-        raise _renamed(exc, label + ".") from None
-
-
-def _service_from_model(svc):
-    """:func:`service_from_model` with errors named within the service (``real_servers[1].weight``)."""
-    if not MODEL_SERVICE_KEYS.issuperset(svc):
-        unknown = sorted(set(svc) - MODEL_SERVICE_KEYS - MODEL_IGNORED_KEYS)
-        if unknown:
-            raise _bad(unknown[0], svc[unknown[0]], "is not a field of the service model")
-    persistence = svc.get("persistence") or {}
-    if not isinstance(persistence, dict):
-        raise _bad("persistence", persistence, "must be a dict with timeout, netmask")
-    timeout = persistence.get("timeout")
-    if persistence and timeout is None:
-        timeout = DEFAULT_PERSISTENT_TIMEOUT
-    netmask = persistence.get("netmask", persistence.get("granularity"))
-    key = make_service_key(
-        protocol=svc.get("protocol") or "tcp",
-        address=svc.get("address"),
-        port=svc.get("port"),
-        fwmark=svc.get("fwmark"),
-        family=svc.get("family"),
-        persistent=timeout or 0,
-    )
-    attrs = make_service_attrs(
-        key,
-        scheduler=svc.get("scheduler"),
-        persistent=timeout or 0,
-        netmask=netmask,
-        persistence_engine=svc.get("persistence_engine"),
-        one_packet=svc.get("one_packet", False),
-        sched_flags=svc.get("sched_flags"),
-        names=_MODEL_PERSISTENCE_NAMES,
-    )
-    tunnel = svc.get("tunnel") or {}
-    if not isinstance(tunnel, dict):
-        raise _bad("tunnel", tunnel, "must be a dict with type, port, checksum")
-    default_fwd = svc.get("forwarding") or "direct"
-    if default_fwd not in FORWARDING:
-        raise _bad("forwarding", default_fwd, "must be one of %s" % ", ".join(FORWARDING))
-    real_servers = svc.get("real_servers")
-    if real_servers is None:
-        real_servers = []
-    if not isinstance(real_servers, list):
-        raise _bad("real_servers", real_servers, "must be a list")
-    dests = {}
-    for index, rs in enumerate(real_servers):
-        if not isinstance(rs, dict):
-            raise _bad("real_servers[%d]" % index, rs, "must be a dict")
-        if not MODEL_REAL_SERVER_KEYS.issuperset(rs):
-            bad = sorted(set(rs) - MODEL_REAL_SERVER_KEYS)
-            raise _bad("real_servers[%d]." % index + bad[0], rs[bad[0]], "is not a field of a real server")
-        address = rs.get("address")
-        if address is None:
-            raise IPVSError(
-                "real_servers[%d].address: required (host %r must be resolved to an address first, e.g. with lvs.cluster.lvs_services)"
-                % (index, rs.get("host")),
-                "real_servers[%d].address" % index,
-                None,
-            )
-        fwd = rs.get("forwarding") or default_fwd
-        tun = tunnel if fwd == "tunnel" else {}
-        try:
-            dkey, dattrs = make_dest(
-                key,
-                address,
-                port=rs.get("port"),
-                forwarding=fwd,
-                weight=rs.get("weight"),
-                upper_threshold=rs.get("upper_threshold"),
-                lower_threshold=rs.get("lower_threshold"),
-                tunnel_type=tun.get("type"),
-                tunnel_port=tun.get("port"),
-                tunnel_checksum=tun.get("checksum"),
-            )
-        except IPVSError as exc:
-            raise _renamed(exc, "real_servers[%d]." % index) from None
-        if dkey in dests:
-            raise _bad("real_servers[%d].address" % index, address, "is listed twice for this service (%s)" % hostport(dkey[0], dkey[1], key.family))
-        dests[dkey] = dattrs
-    if tunnel and default_fwd != "tunnel" and not any(d.forwarding == "tunnel" for d in dests.values()):
-        raise _bad("tunnel", tunnel, "needs forwarding=tunnel")
-    return key, attrs, dests
-
-
-def table_from_model(services, where="services"):
-    """A list of service-model services -> Table (and {key: name}); duplicates are rejected."""
+def table_from_services(services):
+    """Normalised services (:func:`._service_model.normalise_services`) -> (Table, {key: name}):
+    one kernel service per ``virtual_servers`` member, every real server on each. No validation
+    here: the model was validated once, by the one validator."""
     table = Table()
     names = {}
-    if not isinstance(services, list):
-        raise _bad(where, services, "must be a list of services")
-    for index, svc in enumerate(services):
-        key, attrs, dests = service_from_model(svc, "%s[%d]" % (where, index))
-        if key in table.services:
-            raise _bad("%s[%d]" % (where, index), svc.get("name") or str(key), "repeats the service %s" % (key,))
-        table.services[key] = attrs
-        table.dests[key] = dests
-        names[key] = svc.get("name")
+    for svc in services:
+        members = svc["virtual_servers"]
+        for i, member in enumerate(members):
+            key = service_key(member)
+            table.services[key] = _service_attrs(svc, member["family"])
+            table.dests[key] = dict(dest_entry(key, rs) for rs in svc["real_servers"])
+            names[key] = svc["name"] if len(members) == 1 else "%s/%d" % (svc["name"], i)
     return table, names
 
 
@@ -760,9 +474,13 @@ def table_from_model(services, where="services"):
 
 
 class Plan:
-    """The difference between two tables, as the operations that turn ``current`` into ``desired``."""
+    """The difference between two tables, as the operations that turn ``current`` into ``desired``.
 
-    __slots__ = ("add_dests", "add_services", "del_dests", "del_services", "edit_dests", "edit_services")
+    ``add_lines`` are the canonical lines (:func:`save_lines`) of services that are wholly new
+    (not in the kernel at all): valid ``ipvsadm -R`` input as they are, so they are applied
+    without being parsed; :meth:`added_table` parses them when a report or a diff needs them."""
+
+    __slots__ = ("_added", "add_dests", "add_lines", "add_services", "del_dests", "del_services", "edit_dests", "edit_services")
 
     def __init__(self):
         self.edit_services = []  # (key, before, after)
@@ -771,12 +489,36 @@ class Plan:
         self.del_services = []  # (key, before)
         self.add_services = []  # (key, after)
         self.add_dests = []  # (key, dkey, after)
+        self.add_lines = []  # canonical -A/-a lines of new services
+        self._added = None
 
     def __bool__(self):
-        return bool(self.edit_services or self.edit_dests or self.del_dests or self.del_services or self.add_services or self.add_dests)
+        return bool(
+            self.edit_services or self.edit_dests or self.del_dests or self.del_services or self.add_services or self.add_dests or self.add_lines
+        )
 
     def __len__(self):
-        return len(self.edit_services) + len(self.edit_dests) + len(self.del_dests) + len(self.del_services) + len(self.add_services) + len(self.add_dests)
+        return sum(len(part) for part in (self.edit_services, self.edit_dests, self.del_dests, self.del_services,
+                                          self.add_services, self.add_dests, self.add_lines))
+
+    def added_table(self):
+        """The services of ``add_lines`` as a Table (parsed once, when asked)."""
+        if self._added is None:
+            self._added = parse_save("\n".join(self.add_lines))
+        return self._added
+
+    def expanded(self):
+        """This plan with ``add_lines`` turned into add_services/add_dests entries."""
+        if not self.add_lines:
+            return self
+        plan = Plan()
+        for attr in ("edit_services", "edit_dests", "del_dests", "del_services", "add_services", "add_dests"):
+            setattr(plan, attr, list(getattr(self, attr)))
+        added = self.added_table()
+        for key, attrs in added.services.items():
+            plan.add_services.append((key, attrs))
+            plan.add_dests.extend((key, dkey, dattrs) for dkey, dattrs in added.dests[key].items())
+        return plan
 
 
 def diff_tables(current, desired, purge_services=(), purge_dests=False):
@@ -819,7 +561,7 @@ def service_args(key, attrs):
     parts = [key.args(), "-s", attrs.scheduler]
     if attrs.persistent:
         parts.append("-p %d" % attrs.persistent)
-        if attrs.netmask not in (DEFAULT_NETMASK_V4, DEFAULT_NETMASK_V6):
+        if attrs.netmask not in (S.DEFAULT_NETMASK_V4, S.DEFAULT_NETMASK_V6):
             parts.append("-M %s" % attrs.netmask)
     if attrs.persistence_engine:
         parts.append("--pe %s" % attrs.persistence_engine)
@@ -873,6 +615,7 @@ def render_plan(plan):
         if key is not service:
             service, args = key, key.args()
         add("-a " + dest_args(key, dkey, after, args))
+    lines.extend(plan.add_lines)
     return lines
 
 
@@ -883,6 +626,60 @@ def render_table(table):
         lines.append("-A " + service_args(key, attrs))
         args = key.args()
         lines.extend("-a " + dest_args(key, dkey, dattrs, args) for dkey, dattrs in table.dests.get(key, {}).items())
+    return lines
+
+
+def save_service_line(key, attrs):
+    """A service as ``ipvsadm -Sn`` prints it (the canonical form the modules compare)."""
+    line = "-A %s -s %s" % (key.args(), attrs.scheduler)
+    if attrs.persistent:
+        line += " -p %d" % attrs.persistent
+        if attrs.netmask not in (S.DEFAULT_NETMASK_V4, S.DEFAULT_NETMASK_V6):
+            line += " -M %s" % attrs.netmask
+    if attrs.persistence_engine:
+        line += " --pe %s" % attrs.persistence_engine
+    if attrs.one_packet:
+        line += " -o"
+    if attrs.sched_flags:
+        line += " -b " + ",".join(sched_flag_names(attrs.sched_flags, attrs.scheduler))
+    return line
+
+
+def save_dest_line(service, dkey, attrs):
+    """A destination as ``ipvsadm -Sn`` prints it (no thresholds: -Sn has none); ``service`` is
+    the service part (``key.args()``)."""
+    line = "-a %s -r %s %s -w %d" % (service, hostport(dkey[0], dkey[1]), _FWD_FLAG[attrs.forwarding], attrs.weight)
+    if attrs.tunnel_type:
+        line += " --tun-type " + attrs.tunnel_type
+        if attrs.tunnel_port:
+            line += " --tun-port %d" % attrs.tunnel_port
+        if attrs.tunnel_checksum:
+            line += " " + _CSUM_FLAG[attrs.tunnel_checksum]
+    return line
+
+
+def save_lines(table):
+    """The whole table as the lines ``ipvsadm -Sn`` prints for it (in the table's order)."""
+    lines = []
+    add = lines.append
+    for key, attrs in table.services.items():
+        add(save_service_line(key, attrs))
+        service = key.args()
+        for dkey, dattrs in table.dests.get(key, {}).items():
+            add(save_dest_line(service, dkey, dattrs))
+    return lines
+
+
+def threshold_lines(table):
+    """``-a SERVICE -r DEST -g|-m|-i -x U -y L`` for every destination with a threshold (what -Sn lacks)."""
+    lines = []
+    for key, dests in table.dests.items():
+        service = None
+        for dkey, attrs in dests.items():
+            if attrs.upper_threshold or attrs.lower_threshold:
+                service = service or key.args()
+                lines.append("-a %s -r %s %s -x %d -y %d" % (service, hostport(dkey[0], dkey[1]), _FWD_FLAG[attrs.forwarding],
+                                                             attrs.upper_threshold, attrs.lower_threshold))
     return lines
 
 
@@ -902,6 +699,10 @@ def apply_plan(table, plan):
         new.add_service(key, after)
     for key, dkey, after in plan.add_dests:
         new.dests.setdefault(key, {})[dkey] = after
+    if plan.add_lines:
+        added = plan.added_table()
+        new.services.update(added.services)
+        new.dests.update(added.dests)
     return new
 
 
@@ -914,16 +715,24 @@ def plan_report(plan, names=None, limit=None):
     (not ``changed``: Ansible reserves that key for its boolean), each cut to ``limit`` entries
     when given (only those are built)."""
     names = names or {}
+    if plan.add_lines:
+        # the lines of new services are parsed for the report only as far as it goes
+        part = Plan()
+        for attr in ("edit_services", "edit_dests", "del_dests", "del_services", "add_services", "add_dests"):
+            setattr(part, attr, getattr(plan, attr))
+        part.add_lines = plan.add_lines if limit is None else plan.add_lines[:limit]
+        plan = part.expanded()
     if limit is not None:
         cut = Plan()
-        for attr in Plan.__slots__:
+        for attr in ("edit_services", "edit_dests", "del_dests", "del_services", "add_services", "add_dests"):
             setattr(cut, attr, getattr(plan, attr)[:limit])
         plan = _cut_report(cut, limit)
 
     def entry(key, dkey=None, before=None, after=None):
         item = {"service": str(key)}
-        if names.get(key):
-            item["name"] = names[key]
+        name = names.get(key)
+        if name:
+            item["name"] = name
         if dkey is not None:
             item["destination"] = hostport(dkey[0], dkey[1], key.family)
         if before is not None and after is not None:
@@ -951,6 +760,7 @@ def _cut_report(plan, limit):
 def split_applied(plan, table):
     """After a failed ``ipvsadm -R``: which operations of ``plan`` are visible in the re-read
     ``table`` (applied) and which are not. Returns (applied_report, pending_report)."""
+    plan = plan.expanded()
     done, pending = Plan(), Plan()
     for item in plan.edit_services:
         (done if table.services.get(item[0]) == item[2] else pending).edit_services.append(item)
@@ -981,12 +791,19 @@ def parse_scope(items, param="scope"):
         if text.startswith("fwmark:"):
             marks.add(_fwmark_item(param, item))
         else:
-            addresses.add(normalise_address(param, item)[0])
+            addresses.add(_scope_address(param, item))
     return addresses, marks
 
 
 def _fwmark_item(param, item):
-    text = str(item).strip()[len("fwmark:") :]
-    if not text.isdigit() or not 1 <= int(text) <= MAX_FWMARK:
-        raise _bad(param, item, "must be an address or fwmark:N with N from 1 to %d" % MAX_FWMARK)
+    text = str(item).strip()[7:]  # after "fwmark:"
+    if not text.isdigit() or not 1 <= int(text) <= S.MAX_FWMARK:
+        raise _bad(param, item, "must be an address or fwmark:N with N from 1 to %d" % S.MAX_FWMARK)
     return int(text)
+
+
+def _scope_address(param, item):
+    try:
+        return S.canonical_address(str(item).strip(), param)[0]
+    except S.SchemaError:
+        raise _bad(param, item, "must be an address or fwmark:N") from None

@@ -16,11 +16,16 @@ import os
 import time
 from contextlib import contextmanager
 
+from ansible.module_utils.common.validation import check_type_list
+
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs
+from ansible_collections.lvs.cluster.plugins.module_utils import _schema as S
 from ansible_collections.lvs.cluster.plugins.module_utils._runner import CommandRunner, ModuleError
+from ansible_collections.lvs.cluster.plugins.module_utils._service_model import normalise_service, normalise_services
 
 PROC_IP_VS = "/proc/net/ip_vs"
 SCHEDULER_MODULE_PREFIX = "ip_vs_"
+PREFIX_LEN = len(SCHEDULER_MODULE_PREFIX)
 # Exists while some destination may have a threshold that lvs.cluster set: written when a module
 # applies a non-zero -x/-y, removed when a full read finds none. Under /run it lives exactly as
 # long as the kernel's IPVS table (both are gone after a reboot).
@@ -83,14 +88,14 @@ class IPVSAdm:
             for line in text.splitlines():
                 base = os.path.basename(line.split(":", 1)[0])
                 if base.startswith(SCHEDULER_MODULE_PREFIX):
-                    found.add(base[len(SCHEDULER_MODULE_PREFIX) :].split(".", 1)[0])
+                    found.add(base[PREFIX_LEN:].split(".", 1)[0])
         try:
             loaded = os.listdir(self.sys_module)
         except OSError:
             loaded = []
         for name in loaded:
             if name.startswith(SCHEDULER_MODULE_PREFIX):
-                found.add(name[len(SCHEDULER_MODULE_PREFIX) :])
+                found.add(name[PREFIX_LEN:])
         if not known:
             return None
         return {name for name in found if name in _ipvs.SCHEDULERS}
@@ -172,9 +177,11 @@ class IPVSAdm:
         if result.rc != 0 or (result.stderr or "").strip():
             table = self.read()
             applied, pending = _ipvs.split_applied(plan, table)
+            done = _count(applied)
             raise ModuleError(
                 "ipvsadm -R failed (rc=%s) after applying %d of %d changes: %s"
-                % (result.rc, _count(applied), len(plan), (result.stderr or result.stdout or "").strip()),
+                % (result.rc, done, len(plan), (result.stderr or result.stdout or "").strip()),
+                changed=done > 0,
                 rc=result.rc,
                 stdout=result.stdout,
                 stderr=result.stderr,
@@ -249,14 +256,20 @@ def _touched(plan):
 
 
 def _view(table, keys, dests=True):
-    """The services ``keys`` of ``table`` as ``ipvsadm -R`` lines, one text (what diff mode shows: the
-    callbacks print text before/after as a unified diff; lists would break them)."""
+    """The services ``keys`` of ``table`` as their ``ipvsadm -Sn`` lines (destinations with a
+    threshold get ``-x``/``-y``), one text: what diff mode shows (the callbacks print text
+    before/after as a unified diff; lists would break them)."""
     lines = []
     for key in keys:
         if key in table.services:
-            lines.append("-A " + _ipvs.service_args(key, table.services[key]))
+            lines.append(_ipvs.save_service_line(key, table.services[key]))
             if dests:
-                lines.extend("-a " + _ipvs.dest_args(key, dkey, attrs) for dkey, attrs in table.dests.get(key, {}).items())
+                service = key.args()
+                for dkey, attrs in table.dests.get(key, {}).items():
+                    line = _ipvs.save_dest_line(service, dkey, attrs)
+                    if attrs.upper_threshold or attrs.lower_threshold:
+                        line += " -x %d -y %d" % (attrs.upper_threshold, attrs.lower_threshold)
+                    lines.append(line)
     return "".join(line + "\n" for line in lines)
 
 
@@ -273,6 +286,7 @@ def _finish(module, backend, current, plan, *, names=None, extra=None, report_li
     result = {"changed": bool(plan) or backend.loaded_module, "commands": commands}
     if report_limit is not None:
         counts = {name: len(getattr(plan, attr)) + len(getattr(plan, attr2)) for name, attr, attr2 in _REPORT_GROUPS}
+        counts["added"] += len(plan.add_lines)
         counts["commands"] = len(commands)
         result["counts"] = counts
         result["truncated"] = bool(report_limit) and any(n > report_limit for n in counts.values())
@@ -284,7 +298,8 @@ def _finish(module, backend, current, plan, *, names=None, extra=None, report_li
     if module._diff:
         keys = _touched(plan)
         after = _ipvs.apply_plan(current, plan)
-        result["diff"] = _diff(_view(current, keys, dests), _view(after, keys, dests), "IPVS services that change")
+        new = "".join(line + "\n" for line in plan.add_lines)  # canonical already
+        result["diff"] = _diff(_view(current, keys, dests), _view(after, keys, dests) + new, "IPVS services that change")
     if extra:
         result.update(extra)
     return result
@@ -294,11 +309,11 @@ _REPORT_GROUPS = (("added", "add_services", "add_dests"), ("modified", "edit_ser
 
 
 SERVICE_KEY_SPEC = {
-    "protocol": {"type": "str", "default": "tcp", "choices": list(_ipvs.PROTOCOLS)},
+    "protocol": {"type": "str", "default": "tcp", "choices": list(S.PROTOCOLS)},
     "address": {"type": "str"},
     "port": {"type": "int"},
     "fwmark": {"type": "int"},
-    "family": {"type": "str", "choices": ["ipv4", "ipv6"]},
+    "family": {"type": "str", "choices": list(S.FAMILIES)},
 }
 SERVICE_KEY_RULES = {
     "mutually_exclusive": [["fwmark", "address"], ["fwmark", "port"]],
@@ -307,36 +322,81 @@ SERVICE_KEY_RULES = {
 }
 
 
-def _key_from_params(params, persistent=0):
-    return _ipvs.make_service_key(
-        protocol=params["protocol"],
-        address=params["address"],
-        port=params["port"],
-        fwmark=params["fwmark"],
-        family=params["family"],
-        persistent=persistent,
-    )
+def _param_error(exc, names):
+    """A model error from a module's own parameters, named by the parameter: ``names`` maps
+    the model's field paths (``persistence.timeout``) to the module's (``persistent``)."""
+    path = exc.path.lstrip(".")
+    for field, param in names:
+        if path == field or path.startswith(field + "."):
+            rest = len(field)
+            path = param + path[rest:]
+            break
+    return ModuleError("%s: %s" % (path, exc.reason), param=path, value=exc.value)
+
+
+_SERVICE_PARAMS = (("persistence.timeout", "persistent"), ("persistence.netmask", "netmask"), ("persistence", "persistent"))
+_DEST_PARAMS = (
+    ("real_servers[0].address", "server_address"),
+    ("real_servers[0].port", "server_port"),
+    ("real_servers[0].tunnel.type", "tunnel_type"),
+    ("real_servers[0].tunnel.port", "tunnel_port"),
+    ("real_servers[0].tunnel.checksum", "tunnel_checksum"),
+    ("real_servers[0].tunnel", "tunnel_type"),
+    ("real_servers[0]", ""),
+    ("persistence", "port"),
+)
+
+
+def unbracket(value):
+    """A module parameter's ``[2001:db8::1]`` as the address inside (the modules take IPv6 with or
+    without brackets, as ipvsadm writes it); anything else, ``[192.0.2.1]`` included, unchanged for
+    the validator to judge and name."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] == "[" and text[-1:] == "]":
+            try:
+                if S.canonical_address(text[1:-1])[1] == "ipv6":
+                    return text[1:-1]
+            except S.SchemaError:
+                pass
+    return value
+
+
+def _model_service(p, persistent, real_servers=(), names=_SERVICE_PARAMS, **fields):
+    """One service of the model from a module's parameters, through the one validator; its
+    kernel key, attributes and destinations."""
+    svc = {key: p[key] for key in ("protocol", "address", "port", "fwmark", "family") if p.get(key) is not None}
+    if "address" in svc:
+        svc["address"] = unbracket(svc["address"])
+    svc.update((k, v) for k, v in fields.items() if v is not None)
+    if persistent:
+        svc["persistence"] = {"timeout": persistent, "netmask": p.get("netmask")}
+    elif p.get("netmask") is not None:
+        raise ModuleError("netmask: %r needs a persistent service (persistent > 0)" % (p["netmask"],), param="netmask", value=p["netmask"])
+    svc.update(name=fields.get("name") or "service", check={"type": "none"}, real_servers=list(real_servers))
+    try:
+        normalised = normalise_service(svc, path="")
+    except S.SchemaError as exc:
+        raise _param_error(exc, names) from None
+    table, _names = _ipvs.table_from_services([normalised])
+    key = next(iter(table.services))  # one service: no group in a module's parameters
+    return key, table.services[key], table.dests[key]
 
 
 def run_service(module):
     """lvs.cluster.ipvs_service: one virtual service, edited in place (-E)."""
     p = module.params
     backend = IPVSAdm(module)
-    try:
-        key = _key_from_params(p, p["persistent"] or 0)
+    key, attrs, _dests = _model_service(
+        p,
+        p["persistent"],
+        scheduler=p["scheduler"],
+        sched_flags=p["sched_flags"],
+        persistence_engine=p["persistence_engine"],
+        one_packet=p["one_packet"],
+    )
+    if p["state"] == "absent":
         attrs = None
-        if p["state"] == "present":
-            attrs = _ipvs.make_service_attrs(
-                key,
-                scheduler=p["scheduler"],
-                persistent=p["persistent"] or 0,
-                netmask=p["netmask"],
-                persistence_engine=p["persistence_engine"],
-                one_packet=p["one_packet"],
-                sched_flags=p["sched_flags"],
-            )
-    except _ipvs.IPVSError as exc:
-        raise _input_error(exc) from exc
     if attrs is not None:
         backend.check_schedulers([attrs.scheduler])
         loaded = backend.ensure_kernel(p["load_module"])
@@ -362,25 +422,21 @@ def run_real_server(module):
     p = module.params
     backend = IPVSAdm(module)
     state = p["state"]
-    try:
-        key = _key_from_params(p, persistent=1)  # port 0 is allowed here: the service decides
-        dkey, attrs = _ipvs.make_dest(
-            key,
-            p["server_address"],
-            port=p["server_port"],
-            forwarding=p["forwarding"],
-            weight=0 if state == "drained" else p["weight"],
-            upper_threshold=p["upper_threshold"],
-            lower_threshold=p["lower_threshold"],
-            tunnel_type=p["tunnel_type"],
-            tunnel_port=p["tunnel_port"],
-            tunnel_checksum=p["tunnel_checksum"],
-            names={"address": "server_address", "port": "server_port"},
-        )
-    except _ipvs.IPVSError as exc:
-        raise _input_error(exc) from exc
     if state == "drained" and p["weight"] not in (None, 0):
         raise ModuleError("weight: %r cannot be combined with state=drained (drained means weight 0)" % p["weight"], param="weight", value=p["weight"])
+    tunnel = {"type": p["tunnel_type"], "port": p["tunnel_port"], "checksum": p["tunnel_checksum"]}
+    rs = {
+        "address": unbracket(p["server_address"]),
+        "port": p["server_port"],
+        "forwarding": p["forwarding"],
+        "weight": 0 if state == "drained" else p["weight"],
+        "upper_threshold": p["upper_threshold"],
+        "lower_threshold": p["lower_threshold"],
+        "tunnel": {k: v for k, v in tunnel.items() if v is not None} or None,
+    }
+    # the service's own attributes are not this module's: persistence only lets port 0 through
+    key, _attrs, dests = _model_service(p, S.MAX_PERSISTENCE_TIMEOUT, [{k: v for k, v in rs.items() if v is not None}], names=_DEST_PARAMS)
+    ((dkey, attrs),) = dests.items()
     loaded = backend.kernel_loaded()
     if not loaded:
         raise ModuleError("the ip_vs kernel module is not loaded (%s does not exist): create the service with lvs.cluster.ipvs_service first" % PROC_IP_VS)
@@ -441,43 +497,212 @@ def run_table(module):
         return _run_table(module)
 
 
+def scope_of(scope):
+    """``ipvs_table``'s ``scope`` as the module's argument spec reads it (a list, or a string of
+    comma-separated items: Ansible's own list rule), parsed; a bad item is a ModuleError naming
+    scope and the item. The action plugin gets the raw task argument, the module the converted one:
+    both come here."""
+    try:
+        items = check_type_list(scope)
+    except TypeError:
+        raise ModuleError("scope: %r is not a list of addresses and fwmark:N" % (scope,), param="scope", value=scope) from None
+    try:
+        return _ipvs.parse_scope(items)
+    except _ipvs.IPVSError as exc:
+        raise _input_error(exc) from None
+
+
+def desired_table(services, hostvars=None, scope=None, root="services"):
+    """The desired table of ``ipvs_table`` from model services, through the one validator:
+    (canonical -Sn lines, threshold lines, {service part: name}, schedulers). Used by the action
+    plugin on the controller and by the module when it gets ``services`` itself."""
+    normalised = normalise_services(services, hostvars, root=root)
+    table, names = _ipvs.table_from_services(normalised)
+    if scope is not None:
+        owned = scope_of(scope)
+        for key in table.services:
+            if not _ipvs.in_scope(key, owned):
+                raise ModuleError("services: %s (%s) is outside scope %s" % (key, names.get(key) or "", scope), param="scope", value=scope)
+    return (
+        _ipvs.save_lines(table),
+        _ipvs.threshold_lines(table),
+        {str(key): name for key, name in names.items()},
+        sorted({attrs.scheduler for attrs in table.services.values()}),
+    )
+
+
+# The first line of the text the action plugin sends (the module skips it). The text is a no_log
+# parameter: AnsibleModule would otherwise log megabytes to the journal at every run; with the
+# header, no output of the module can equal it, so no_log never masks one (a diff of an
+# all-new table, say).
+DESIRED_HEADER = "# lvs.cluster.ipvs_table: desired table, canonical ipvsadm -Sn lines"
+
+
+def wire_text(lines):
+    """``lines`` as the module's ``_desired``/``_thresholds`` text."""
+    return DESIRED_HEADER + "\n" + "".join(line + "\n" for line in lines)
+
+
+def _from_wire(text):
+    lines = (text or "").splitlines()
+    return lines[1:] if lines and lines[0] == DESIRED_HEADER else lines
+
+
+_NAMED = ("added", "modified", "removed")
+
+
+def name_reports(result, names):
+    """Add the service names (``names``: {"tcp/192.0.2.10:80": "web"}) to the entries of the
+    result's reports, where the module left them out (it gets no names: the action plugin keeps
+    them on the controller, which has them)."""
+    reports = [result] + [result[k] for k in ("applied", "not_applied") if isinstance(result.get(k), dict)]
+    for report in reports:
+        for key in _NAMED:
+            entries = report.get(key)
+            if not isinstance(entries, list):
+                continue
+            for i, entry in enumerate(entries):
+                name = names.get(entry.get("service")) if isinstance(entry, dict) else None
+                if name and "name" not in entry:
+                    entries[i] = dict(service=entry["service"], name=name, **{k: v for k, v in entry.items() if k != "service"})
+    return result
+
+
+def _purge_owner(purge, scope):
+    """diff_tables' purge_services: the services under ``scope``, when purging with one."""
+    if not purge or scope is None:
+        return None
+    return lambda key: _ipvs.in_scope(key, scope)
+
+
+def service_id(line):
+    """The service part of an ipvsadm ``-A``/``-a`` line: ``-t 192.0.2.10:80``, ``-f 5 -6``."""
+    rest = line[3:]
+    end = rest.find(" ", rest.find(" ") + 1)
+    if end < 0:
+        return rest
+    if rest.startswith("-f ") and rest.startswith(" -6", end):
+        end += 3
+    return rest[:end]
+
+
+def _key_of(sid):
+    return _ipvs._svc_key_from_tokens(sid.split(), 0)[0]
+
+
+def _lines_of(lines, sids):
+    """The lines of ``lines`` whose service part is in ``sids``."""
+    if len(sids) <= 64:
+        prefixes = tuple("%s %s " % (verb, sid) for sid in sids for verb in ("-A", "-a"))
+        return [line for line in lines if line.startswith(prefixes) and service_id(line) in sids]
+    return [line for line in lines if service_id(line) in sids]
+
+
+def line_plan(current_lines, desired_lines, *, purge=False, scope=None):
+    """The plan that turns the kernel's ``-Sn`` lines into the desired canonical lines.
+
+    The common case, a re-run, is two set operations in C: every desired line is in the
+    kernel's output (and, with purge, no extra line belongs to a desired service or the scope).
+    Otherwise only the services whose lines differ are parsed and diffed; services that are not
+    in the kernel at all are added with their canonical lines as they are (``Plan.add_lines``)."""
+    current = set(current_lines)
+    desired = set(desired_lines)
+    involved = {service_id(line) for line in desired.difference(current)}
+    if purge:
+        extra = current.difference(desired)
+        if extra:
+            wanted = {service_id(line) for line in desired_lines if line[1] == "A"}
+            for line in extra:
+                sid = service_id(line)
+                if sid in wanted or (scope is not None and _ipvs.in_scope(_key_of(sid), scope)):
+                    involved.add(sid)
+    plan = _ipvs.Plan()
+    if not involved:
+        return plan, _ipvs.Table()
+    existing = {service_id(line) for line in current_lines if line[1] == "A"} & involved
+    new = involved - existing
+    if new:
+        plan.add_lines = desired_lines if not current_lines else [line for line in desired_lines if service_id(line) in new]
+    if not existing:
+        return plan, _ipvs.Table()
+    have = _ipvs.parse_save("\n".join(_lines_of(current_lines, existing)))
+    want = _ipvs.parse_save("\n".join(_lines_of(desired_lines, existing)))
+    diff = _ipvs.diff_tables(have, want, purge_services=_purge_owner(purge, scope), purge_dests=purge)
+    diff.add_lines = plan.add_lines
+    return diff, have
+
+
 def _run_table(module):
     p = module.params
     backend = IPVSAdm(module)
-    try:
-        desired, names = _ipvs.table_from_model(p["services"])
-        scope = _ipvs.parse_scope(p["scope"]) if p["scope"] is not None else None
-    except _ipvs.IPVSError as exc:
-        raise _input_error(exc) from exc
-    if scope is not None:
-        for key in desired.services:
-            if not _ipvs.in_scope(key, scope):
-                raise ModuleError("services: %s (%s) is outside scope %s" % (key, names.get(key) or "", p["scope"]), param="scope", value=p["scope"])
-    backend.check_schedulers({attrs.scheduler for attrs in desired.services.values()})
+    clock = _Clock()
+    names = None
+    if p["_desired"] is not None:  # from the action plugin: validated and rendered on the controller, which names the reports
+        desired_lines = _from_wire(p["_desired"])
+        threshold_lines = _from_wire(p["_thresholds"])
+        schedulers = p["_schedulers"] or []
+    else:
+        try:
+            desired_lines, threshold_lines, names, schedulers = desired_table(p["services"] or [], scope=p["scope"])
+        except S.SchemaError as exc:
+            raise ModuleError(str(exc), param=exc.path, value=exc.value) from None
+    scope = scope_of(p["scope"]) if p["scope"] is not None else None
+    backend.check_schedulers(schedulers)
     loaded = backend.ensure_kernel(p["load_module"])
     # ipvsadm -Sn does not show thresholds; the -Ln --thresholds listing costs as much as -Sn again.
     # auto: read it only when the desired table sets a threshold or lvs.cluster set one earlier
     # (the marker); thresholds set by other tools are then not seen (read_thresholds=always).
-    wants_thresholds = _table_has_thresholds(desired)
+    wants_thresholds = bool(threshold_lines)
     full_read = p["read_thresholds"] == "always" or wants_thresholds or (loaded and backend.thresholds_marked())
-    current = backend.read(thresholds=full_read, loaded=loaded)
-    purge_services = None
-    if p["purge"] and scope is not None:
-
-        def purge_services(key):
-            return _ipvs.in_scope(key, scope)
-
-    plan = _ipvs.diff_tables(current, desired, purge_services=purge_services, purge_dests=p["purge"])
-    result = _finish(module, backend, current, plan, names=names, report_limit=p["report_limit"])
+    clock.lap("start")
+    current_lines = backend.save().splitlines() if loaded else []
+    clock.lap("read")
+    if full_read:
+        # thresholds are not in the lines: compare whole tables (the slow path, as before lines)
+        current = _ipvs.parse_save("\n".join(current_lines))
+        if any(current.dests.values()):
+            _ipvs.merge_thresholds(current, backend.listing("--thresholds"))
+        desired = _ipvs.parse_save("\n".join(desired_lines))
+        _ipvs.merge_thresholds_lines(desired, threshold_lines)
+        plan = _ipvs.diff_tables(current, desired, purge_services=_purge_owner(p["purge"], scope), purge_dests=p["purge"])
+    else:
+        plan, current = line_plan(current_lines, desired_lines, purge=p["purge"], scope=scope)
+    clock.lap("compare")
+    try:
+        result = _finish(module, backend, current, plan, report_limit=p["report_limit"])
+    except ModuleError as exc:
+        if names:
+            name_reports(exc.extra, names)
+        raise
     if full_read and not module.check_mode:
         backend.mark_thresholds(wants_thresholds or _kept_thresholds(current, desired, plan))
     result["thresholds_read"] = full_read
-    limit = p["report_limit"]
-    if limit and len(p["services"]) > limit:
-        # the echo of a big services list back to the controller cost more than the work itself
-        args = dict(p, services=p["services"][:limit])
-        result["invocation"] = {"module_args": args, "services_count": len(p["services"])}
+    if names:
+        name_reports(result, names)
+    # never echo the table (megabytes for a big one) back to the controller
+    result["invocation"] = {"module_args": {k: v for k, v in p.items() if not k.startswith("_") and k != "services"}}
+    if names is not None:
+        result["invocation"]["services_count"] = len(names)
+    clock.lap("apply and report")
+    if clock.laps:
+        result["profile"] = clock.laps
     return result
+
+
+class _Clock:
+    """Seconds per step of a run, returned as ``profile`` when the module's environment has
+    LVS_CLUSTER_PROFILE=1 (bench/ipvs_table_bench.py sets it; nothing else should)."""
+
+    def __init__(self):
+        self.on = os.environ.get("LVS_CLUSTER_PROFILE") == "1"
+        self.laps = {}
+        self.last = time.monotonic()
+
+    def lap(self, name):
+        if self.on:
+            now = time.monotonic()
+            self.laps[name] = round(now - self.last, 3)
+            self.last = now
 
 
 GATHER = ("services", "stats", "rates", "timeouts", "daemon", "connections")
@@ -546,7 +771,7 @@ def parse_timeouts(text):
     """'Timeout (tcp tcpfin udp): 900 120 300' -> {'tcp': 900, 'tcpfin': 120, 'udp': 300}."""
     for line in text.splitlines():
         if line.startswith("Timeout ("):
-            names = line[len("Timeout (") : line.index(")")].split()
+            names = line.split("(", 1)[1].split(")", 1)[0].split()
             values = line.split(":", 1)[1].split()
             return dict(zip(names, (int(v) for v in values)))
     raise ModuleError("unexpected output of ipvsadm -Ln --timeout: %r" % text)

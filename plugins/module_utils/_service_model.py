@@ -1,534 +1,468 @@
 # Copyright (c) lvs.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one service schema of lvs.cluster: validate and normalise ``lvs_virtual_services``.
+"""The one validator and normaliser of the lvs.cluster service model, and its views.
 
-Pure Python (standard library only), so that it runs on the controller (filter plugins, roles'
-checks) and on managed nodes (``ipvs_table``). ``docs/service-model.md`` is the reference for
-every field; keep the two in step.
+The fields, types, ranges and constants are declared in :mod:`._schema`; this module walks a
+model through that declaration and then applies the rules between fields (a service is an
+address and port, a fwmark or a group; DR cannot map ports; persistence netmasks follow the
+family; ...). It is the only reader of ``lvs_virtual_services``: the filters, the
+``service_model`` and ``ipvs_table`` action plugins, the IPVS modules and the roles all come
+through :func:`normalise_services` (or :func:`normalise_service` for one service).
 
-Entry points:
+Views of the normalised model:
 
-* :func:`normalise_services` - the whole list, ``host:`` resolved through ``hostvars``;
-* :func:`host_services` / :func:`host_vips` - the view of one real server;
-* :func:`service_vips` / :func:`director_vips` - the addresses a director holds.
+* :func:`host_view` - what one real server needs (VIPs per forwarding method, ARP rules, NAT
+  ports, tunnels), as data;
+* :func:`host_services` / :func:`host_vips` - the services and VIPs of one real server;
+* :func:`service_vips` - the addresses a director holds;
+* :func:`ipvs_services` - one entry per kernel virtual service (what ``ipvs_table`` reads).
 
-Every error is a :class:`ServiceModelError` whose message names the service (by name, else by
-index), the field and the offending value.
+Every error is a :class:`ServiceModelError` (:class:`._schema.SchemaError`) whose message starts
+with the full path of the field (``lvs_virtual_services[2].persistence.timout``) and names the
+value; the service's name follows when it has one.
 """
 
 from __future__ import annotations
 
-import ipaddress
+from ansible_collections.lvs.cluster.plugins.module_utils import _schema as S
+from ansible_collections.lvs.cluster.plugins.module_utils._schema import SchemaError as ServiceModelError
 
-SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos")
-SCHED_FLAGS = ("sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3")
-PROTOCOLS = ("tcp", "udp", "sctp")
-FAMILIES = ("ipv4", "ipv6")
-FORWARDING = ("direct", "masquerade", "tunnel")
-# accepted spellings -> canonical forwarding (ipvsadm / keepalived vocabulary)
-FORWARDING_ALIASES = {
-    "direct": "direct", "dr": "direct", "gatewaying": "direct", "route": "direct",
-    "masquerade": "masquerade", "nat": "masquerade", "masquerading": "masquerade",
-    "tunnel": "tunnel", "tun": "tunnel", "ipip": "tunnel",
-}
-KEEPALIVED_METHOD = {"direct": "DR", "masquerade": "NAT", "tunnel": "TUN"}
-TUNNEL_TYPES = ("ipip", "gue", "gre")
-TUNNEL_CHECKSUMS = ("nocsum", "csum", "remcsum")
-CHECK_TYPES = ("tcp", "http", "https", "misc", "dns", "smtp", "udp", "ping", "none")
-KEEPALIVED_CHECKER = {
-    "tcp": "TCP_CHECK", "http": "HTTP_GET", "https": "SSL_GET", "misc": "MISC_CHECK", "dns": "DNS_CHECK",
-    "smtp": "SMTP_CHECK", "udp": "UDP_CHECK", "ping": "PING_CHECK", "none": None,
-}
-DNS_QUERY_TYPES = ("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA")
-
-_COMMON_CHECK_KEYS = ("type", "connect_timeout", "retry", "delay_before_retry", "connect_port", "connect_ip", "bind_to", "warmup")
-CHECK_KEYS = {
-    "tcp": _COMMON_CHECK_KEYS,
-    "http": (*_COMMON_CHECK_KEYS, "path", "status", "digest", "virtualhost"),
-    "https": (*_COMMON_CHECK_KEYS, "path", "status", "digest", "virtualhost"),
-    "misc": ("type", "path", "timeout", "dynamic", "user", "retry", "delay_before_retry", "warmup"),
-    "dns": (*_COMMON_CHECK_KEYS, "name", "query_type"),
-    "smtp": (*_COMMON_CHECK_KEYS, "helo_name"),
-    "udp": (*_COMMON_CHECK_KEYS, "payload", "require_reply", "min_reply_length", "max_reply_length"),
-    "ping": ("type", "connect_timeout", "retry", "delay_before_retry", "connect_ip", "bind_to", "warmup"),
-    "none": ("type",),
-}
-# checkers that connect to a port: a real server without a port needs check.connect_port
-_PORT_CHECKS = ("tcp", "http", "https", "dns", "smtp", "udp")
-
-SERVICE_KEYS = (
-    "name", "address", "port", "fwmark", "family", "protocol", "scheduler", "sched_flags", "forwarding",
-    "persistence", "one_packet", "persistence_engine", "check", "delay_loop", "sorry_server", "quorum",
-    "inhibit_on_failure", "alpha", "omega", "virtualhost", "tunnel", "group", "vips", "real_servers",
-    "method", "virtual_servers",  # derived: present in normalised output, recomputed on input
-)
-REAL_SERVER_KEYS = (
-    "host", "address", "port", "weight", "forwarding", "upper_threshold", "lower_threshold", "check", "tunnel",
-    "family", "method",  # derived
-)
-PERSISTENCE_KEYS = ("timeout", "netmask", "granularity")
-SORRY_KEYS = ("address", "port", "inhibit", "forwarding", "method")
-QUORUM_KEYS = ("quorum", "hysteresis", "up", "down")
-TUNNEL_KEYS = ("type", "port", "checksum")
-GROUP_MEMBER_KEYS = ("address", "port", "fwmark", "family", "protocol")  # family/protocol: derived
-
-DEFAULTS = {
-    "protocol": "tcp", "scheduler": "wlc", "forwarding": "direct", "delay_loop": 6, "check": {"type": "tcp"},
-}
-
-MAX_U32 = 4294967295
+ROOT = "lvs_virtual_services"
+DEFAULTS = {"protocol": "tcp", "scheduler": S.DEFAULT_SCHEDULER, "forwarding": "direct", "delay_loop": 6, "check": {"type": "tcp"}}
 
 
-class ServiceModelError(ValueError):
-    """Invalid service model; the message names the service, the field and the value."""
+# ------------------------------------------------------------------------------------- addresses
 
 
-class _Where:
-    """Builds 'service web (#0): real_servers[1].port' style prefixes for messages."""
-
-    def __init__(self, index, name=None):
-        self.index = index
-        self.name = name
-
-    def __call__(self, field, msg):
-        who = "service %r (#%d)" % (self.name, self.index) if self.name else "service #%d" % self.index
-        return ServiceModelError("%s: %s: %s" % (who, field, msg))
+def _error(path, value, reason, name=None):
+    return ServiceModelError(path, value, reason, " (service %r)" % name if name else "")
 
 
-# ---------------------------------------------------------------- scalar helpers
-
-def _is_bool(value):
-    return isinstance(value, bool)
-
-
-def _bool(where, field, value, default=False):
-    if value is None:
-        return default
-    if _is_bool(value):
-        return value
-    if isinstance(value, str) and value.lower() in ("yes", "true", "no", "false"):
-        return value.lower() in ("yes", "true")
-    raise where(field, "expected a boolean, got %r" % (value,))
+def _first_word(text):
+    """The first 16 bits of a canonical IPv6 text (``ff::1`` is 0x00ff, not multicast)."""
+    return 0 if text.startswith("::") else int(text.split(":", 1)[0], 16)
 
 
-def _int(where, field, value, low, high, *, default=None):
-    if value is None:
-        return default
-    if _is_bool(value):
-        raise where(field, "expected an integer %d-%d, got %r" % (low, high, value))
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int):
-        raise where(field, "expected an integer %d-%d, got %r" % (low, high, value))
-    if not low <= value <= high:
-        raise where(field, "%r is out of range %d-%d" % (value, low, high))
-    return value
+def _vip_check(path, value, text, family, name=None):
+    """A VIP: the kernel takes any literal, but a service on 0.0.0.0, a broadcast or a
+    multicast address (or ::, ff00::/8) cannot be reached as a VIP."""
+    if family == "ipv4":
+        first = int(text.split(".", 1)[0])
+        if text in ("0.0.0.0", "255.255.255.255") or 224 <= first <= 239:
+            raise _error(path, value, "%r cannot be a VIP (unspecified, broadcast or multicast)" % (value,), name)
+    elif text == "::" or _first_word(text) >> 8 == 0xFF:
+        raise _error(path, value, "%r cannot be a VIP (unspecified or multicast)" % (value,), name)
 
 
-def _str(where, field, value, default=None, choices=None):
-    if value is None:
-        return default
-    if not isinstance(value, str) or not value.strip():
-        raise where(field, "expected a non-empty string, got %r" % (value,))
-    if choices is not None and value not in choices:
-        raise where(field, "%r is not one of %s" % (value, ", ".join(choices)))
-    return value
+def _dest_check(path, value, text, family, name=None):
+    """What the kernel refuses as a real server (measured): 0.0.0.0, 255.255.255.255, 224/4;
+    ::, IPv4-mapped ::ffff:0:0/96, ff00::/8 and link-local fe80::/10 (the director's own
+    link-local address aside, which no model should name). Class E and loopback are taken."""
+    if family == "ipv4":
+        first = int(text.split(".", 1)[0])
+        if text in ("0.0.0.0", "255.255.255.255") or 224 <= first <= 239:
+            raise _error(path, value, "%r is refused by the kernel as a real server (unspecified, broadcast or multicast)" % (value,), name)
+        return
+    word = _first_word(text)
+    if text == "::" or word >> 8 == 0xFF:
+        raise _error(path, value, "%r is refused by the kernel as a real server (unspecified or multicast)" % (value,), name)
+    if text.startswith("::ffff:") and "." in text:
+        raise _error(path, value, "%r is IPv4-mapped: the kernel refuses it as a real server (give the IPv4 address)" % (value,), name)
+    if word & 0xFFC0 == 0xFE80:  # fe80::/10
+        raise _error(path, value, "%r is link-local: the kernel refuses link-local IPv6 real servers" % (value,), name)
 
 
-def _dict(where, field, value, allowed):
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise where(field, "expected a mapping, got %r" % (value,))
-    unknown = sorted(str(k) for k in value if k not in allowed)
-    if unknown:
-        raise where(field, "unknown key(s) %s; allowed: %s" % (", ".join(unknown), ", ".join(allowed)))
-    return value
-
-
-def parse_ip(value):
-    """An ``ipaddress`` object for an address string (no prefix), or None."""
-    if not isinstance(value, str):
-        return None
+def _address(path, value, what, name=None):
     try:
-        return ipaddress.ip_address(value.strip())
-    except ValueError:
-        return None
+        text, family = S.canonical_address(value, path)
+    except ServiceModelError as exc:
+        raise exc.renamed(path, " (service %r)" % name if name else "") from None
+    if what == "vip":
+        _vip_check(path, value, text, family, name)
+    elif what == "dest":
+        _dest_check(path, value, text, family, name)
+    return text, family
 
 
-def _ip(where, field, value):
-    addr = parse_ip(value)
-    if addr is None:
-        raise where(field, "%r is not an IPv4 or IPv6 address" % (value,))
-    return addr
+def _dest_address(path, value, name=None):
+    return _address(path, value, "dest", name)
 
 
-def family_of(addr):
-    return "ipv6" if addr.version == 6 else "ipv4"
+# ---------------------------------------------------------------------------------- sub-structures
 
 
-def _forwarding(where, field, value, default):
-    if value is None:
-        return default
-    canon = FORWARDING_ALIASES.get(str(value).lower()) if isinstance(value, str) else None
-    if canon is None:
-        raise where(field, "%r is not one of %s (or dr, nat, tun)" % (value, ", ".join(FORWARDING)))
-    return canon
+def _netmask(path, value, family, name):
+    if family == "ipv6":
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise _error(path, value, "%r is not an IPv6 prefix length 1-128 (an IPv6 service takes a prefix length)" % (value,), name)
+        return _int(path, value, 1, 128, name)
+    text = str(value).strip()
+    if text.isdigit():
+        bits = _int(path, value, 1, 32, name)
+        mask = (0xFFFFFFFF << (32 - bits)) & 0xFFFFFFFF
+    else:
+        parts = text.split(".")
+        if len(parts) != 4 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+            raise _error(path, value, "%r is not an IPv4 netmask (255.255.255.0) or prefix length 1-32" % (value,), name)
+        mask = 0
+        for part in parts:
+            mask = mask << 8 | int(part)
+        inverted = ~mask & 0xFFFFFFFF
+        if mask == 0 or inverted & (inverted + 1):
+            raise _error(path, value, "%r is not a contiguous IPv4 netmask (255.255.255.0 style, not 0.0.0.0)" % (value,), name)
+    return "%d.%d.%d.%d" % (mask >> 24, mask >> 16 & 255, mask >> 8 & 255, mask & 255)
 
 
-# ---------------------------------------------------------------- sub-structures
+def _int(path, value, low, high, name):
+    try:
+        return S.to_int(value, path, low, high)
+    except ServiceModelError as exc:
+        raise exc.renamed(path, " (service %r)" % name if name else "") from None
 
-def _persistence(where, value, family):
-    """``timeout`` (s, default 300) and ``netmask`` (alias ``granularity``, keepalived's
-    persistence_granularity): an IPv4 mask, or an IPv6 prefix length."""
-    data = _dict(where, "persistence", value, PERSISTENCE_KEYS)
+
+def _persistence(path, data, family, name):
     if data is None:
         return None
-    timeout = _int(where, "persistence.timeout", data.get("timeout"), 1, 2147483647, default=300)
-    field = "persistence.netmask"
-    netmask = data.get("netmask")
-    if data.get("granularity") is not None:
-        if netmask is not None and str(data["granularity"]) != str(netmask):
-            raise where("persistence.granularity", "%r conflicts with persistence.netmask %r (they are one setting)" % (data["granularity"], netmask))
-        field, netmask = "persistence.granularity", data["granularity"]
+    timeout = data["timeout"] if data["timeout"] is not None else S.DEFAULT_PERSISTENCE_TIMEOUT
+    netmask, granularity = data["netmask"], data["granularity"]
     if netmask is not None:
-        if family == "ipv6":
-            netmask = _int(where, field, netmask, 1, 128)
-        else:
-            try:
-                netmask = str(ipaddress.IPv4Network("0.0.0.0/%s" % netmask).netmask)
-            except (ValueError, TypeError):
-                raise where(field, "%r is not an IPv4 netmask" % (netmask,)) from None
+        netmask = _netmask(path + ".netmask", netmask, family, name)
+    if granularity is not None:
+        # one setting under two names: compared as masks (24 and 255.255.255.0 agree)
+        mask = _netmask(path + ".granularity", granularity, family, name)
+        if netmask is not None and mask != netmask:
+            raise _error(path + ".granularity", granularity,
+                         "%r conflicts with persistence.netmask %r (they are one setting)" % (granularity, data["netmask"]), name)
+        netmask = mask
     return {"timeout": timeout, "netmask": netmask}
 
 
-def _tunnel(where, field, value):
-    data = _dict(where, field, value, TUNNEL_KEYS)
+def _given(walked):
+    """The keys of a walked mapping that were given (what the user wrote, for messages)."""
+    return {k: v for k, v in walked.items() if v is not None}
+
+
+def _tunnel(path, data, name):
     if data is None:
         return None
-    ttype = _str(where, field + ".type", data.get("type"), default="ipip", choices=TUNNEL_TYPES)
-    port = data.get("port")
+    ttype = data["type"] or "ipip"
+    port = data["port"]
     if ttype == "gue":
-        port = _int(where, field + ".port", port, 1, 65535)
         if port is None:
-            raise where(field + ".port", "a GUE tunnel needs a port")
+            raise _error(path + ".port", None, "required: a GUE tunnel needs the port its real servers receive on", name)
     elif port is not None:
-        raise where(field + ".port", "only a gue tunnel takes a port (type is %r)" % ttype)
-    checksum = _str(where, field + ".checksum", data.get("checksum"), choices=TUNNEL_CHECKSUMS)
-    if checksum is not None and ttype == "ipip":
-        raise where(field + ".checksum", "checksum options apply to gue and gre tunnels, not ipip")
+        raise _error(path + ".port", port, "%r: only a gue tunnel takes a port (type is %r)" % (port, ttype), name)
+    checksum = data["checksum"]
+    if ttype == "ipip":
+        if checksum is not None:
+            raise _error(path + ".checksum", checksum, "%r: checksum options apply to gue and gre tunnels, not ipip" % (checksum,), name)
+    else:
+        checksum = checksum or "nocsum"
+        if checksum == "remcsum" and ttype != "gue":
+            raise _error(path + ".checksum", checksum, "%r (remote checksum offload) applies to gue tunnels only, not %s" % (checksum, ttype), name)
     return {"type": ttype, "port": port, "checksum": checksum}
 
 
-def _check(where, field, value, inherited=None):
-    """Normalise a check dict. ``inherited``: the service's check, for per-real-server overrides."""
-    if value is None:
-        return dict(inherited) if inherited is not None else _check(where, field, DEFAULTS["check"])
-    if not isinstance(value, dict):
-        raise where(field, "expected a mapping with a type, got %r" % (value,))
-    ctype = value.get("type")
+_CHECK_KEYS = {ctype: ("type", *(f for f, sub in S.CHECK.fields.items() if sub.check_types and ctype in sub.check_types)) for ctype in S.CHECK_TYPES}
+
+
+def _check(path, raw, name, inherited=None):
+    """A normalised check from the walked ``raw`` (None: the default, or ``inherited``)."""
+    if raw is None:
+        return inherited if inherited is not None else _check(path, S.walk_dict(S.CHECK, {"type": "tcp"}, path), name)
+    ctype = raw["type"]
     if ctype is None and inherited is not None:
-        ctype = inherited["type"]
-        merged = {k: v for k, v in inherited.items() if v is not None}
-        merged.update(value)
-        value = merged
+        merged = dict(inherited)
+        merged.update((k, v) for k, v in raw.items() if v is not None and k != "checker")
+        raw, ctype = merged, inherited["type"]
     ctype = ctype or "tcp"
-    if ctype not in CHECK_TYPES:
-        raise where(field + ".type", "%r is not one of %s" % (ctype, ", ".join(CHECK_TYPES)))
-    _dict(where, field, value, (*CHECK_KEYS[ctype], "checker"))
-    out = {"type": ctype, "checker": KEEPALIVED_CHECKER[ctype]}
-    if ctype == "none":
-        return out
-    for key in ("connect_timeout", "delay_before_retry", "warmup", "timeout"):
-        if key in CHECK_KEYS[ctype]:
-            out[key] = _int(where, "%s.%s" % (field, key), value.get(key), 1, 86400)
-    if "retry" in CHECK_KEYS[ctype]:
-        out["retry"] = _int(where, field + ".retry", value.get("retry"), 0, 1000)
-    if "connect_port" in CHECK_KEYS[ctype]:
-        out["connect_port"] = _int(where, field + ".connect_port", value.get("connect_port"), 1, 65535)
-    for key in ("connect_ip", "bind_to"):
-        if key in CHECK_KEYS[ctype]:
-            raw = value.get(key)
-            out[key] = str(_ip(where, "%s.%s" % (field, key), raw)) if raw is not None else None
+    given = {k: v for k, v in raw.items() if v is not None and k not in ("type", "checker")}
+    keys = _CHECK_KEYS[ctype]
+    for key, value in given.items():
+        if key not in keys:
+            raise _error("%s.%s" % (path, key), value, "%r: does not apply to a %s check (its keys: %s)" % (value, ctype, ", ".join(keys)), name)
+    out = {key: raw.get(key) for key in keys}
+    out["type"] = ctype
+    out["checker"] = S.KEEPALIVED_CHECKER[ctype]
     if ctype in ("http", "https"):
-        path = _str(where, field + ".path", value.get("path"), default="/")
-        if not path.startswith("/"):
-            raise where(field + ".path", "%r must start with /" % path)
-        status = value.get("status", 200)
-        statuses = status if isinstance(status, list) else [status]
-        out["status"] = [_int(where, field + ".status", s, 100, 599) for s in statuses]
-        digest = _str(where, field + ".digest", value.get("digest"))
-        if digest is not None and (len(digest) != 32 or any(c not in "0123456789abcdefABCDEF" for c in digest)):
-            raise where(field + ".digest", "%r is not an MD5 hex digest (32 hex digits)" % digest)
-        out.update(path=path, digest=digest.lower() if digest else None,
-                   virtualhost=_str(where, field + ".virtualhost", value.get("virtualhost")))
+        out["path"] = out["path"] or "/"
+        if not out["path"].startswith("/"):
+            raise _error(path + ".path", out["path"], "%r must start with /" % out["path"], name)
+        out["status"] = out["status"] or [200]
+        digest = out["digest"]
+        if digest is not None:
+            if len(digest) != 32 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+                raise _error(path + ".digest", digest, "%r is not an MD5 hex digest (32 hex digits)" % digest, name)
+            out["digest"] = digest.lower()
     elif ctype == "misc":
-        path = _str(where, field + ".path", value.get("path"))
-        if path is None:
-            raise where(field + ".path", "a misc check needs the script to run (path)")
-        out.update(path=path, dynamic=_bool(where, field + ".dynamic", value.get("dynamic")),
-                   user=_str(where, field + ".user", value.get("user")))
+        if out["path"] is None:
+            raise _error(path + ".path", None, "required: a misc check needs the command to run", name)
+        out["dynamic"] = bool(out["dynamic"])
     elif ctype == "dns":
-        out.update(name=_str(where, field + ".name", value.get("name"), default="."),
-                   query_type=_str(where, field + ".query_type", value.get("query_type"), default="SOA", choices=DNS_QUERY_TYPES))
-    elif ctype == "smtp":
-        out["helo_name"] = _str(where, field + ".helo_name", value.get("helo_name"))
+        out["name"] = out["name"] or "."
+        out["query_type"] = out["query_type"] or "SOA"
     elif ctype == "udp":
-        payload = value.get("payload")
-        if payload is not None and (not isinstance(payload, str) or any(c not in "0123456789abcdefABCDEF" for c in payload) or len(payload) % 2):
-            raise where(field + ".payload", "%r must be hex digits (an even number)" % (payload,))
-        out.update(payload=payload, require_reply=_bool(where, field + ".require_reply", value.get("require_reply")),
-                   min_reply_length=_int(where, field + ".min_reply_length", value.get("min_reply_length"), 0, 65535),
-                   max_reply_length=_int(where, field + ".max_reply_length", value.get("max_reply_length"), 0, 65535))
+        payload = out["payload"]
+        if payload is not None and (any(c not in "0123456789abcdefABCDEF" for c in payload) or len(payload) % 2):
+            raise _error(path + ".payload", payload, "%r must be hex digits (an even number of them)" % payload, name)
+        out["require_reply"] = bool(out["require_reply"])
+        low, high = out["min_reply_length"], out["max_reply_length"]
+        if low is not None and high is not None and low > high:
+            raise _error(path + ".min_reply_length", low, "%d is above max_reply_length %d" % (low, high), name)
+    for key in ("connect_ip", "bind_to"):
+        if out.get(key) is not None:
+            out[key] = _address("%s.%s" % (path, key), out[key], "check", name)[0]
     return out
 
 
-def _resolve_host(where, field, host, hostvars, family):
+def _forwarding(path, value, default, name):
+    if value is None:
+        return default
+    canon = S.FORWARDING_ALIASES.get(value)
+    if canon is None:  # the walker checked the choices; kept for values from other entry points
+        raise _error(path, value, "%r is not one of %s (or dr, nat, tun)" % (value, ", ".join(S.FORWARDING)), name)
+    return canon
+
+
+def _resolve_host(path, host, hostvars, family, name):
     """Address of inventory host ``host``: lvs_real_server_address6 (IPv6 services),
     lvs_real_server_address, ansible_host, the name itself."""
     if hostvars is None:
-        raise where(field, "host %r given but no inventory (hostvars) to resolve it; give address instead" % host)
-    if host not in hostvars:
-        raise where(field, "host %r is not in the inventory" % host)
+        raise _error(path, host, "host %r given but no inventory (hostvars) to resolve it; give address instead" % host, name)
+    try:
+        known = host in hostvars
+    except TypeError:
+        known = False
+    if not known:
+        raise _error(path, host, "host %r is not in the inventory" % host, name)
     hv = hostvars[host]
-    keys = (["lvs_real_server_address6"] if family == "ipv6" else []) + ["lvs_real_server_address", "ansible_host"]
+    keys = (("lvs_real_server_address6",) if family == "ipv6" else ()) + ("lvs_real_server_address", "ansible_host")
     for key in keys:
         try:
             val = hv.get(key) if hasattr(hv, "get") else None
         except Exception:  # an undefined or failing template counts as "not set"
             val = None
         if val:
-            if parse_ip(str(val)) is None:
-                raise where(field, "host %r: %s=%r is not an IP address; set lvs_real_server_address" % (host, key, val))
-            return parse_ip(str(val))
-    addr = parse_ip(host)
-    if addr is None:
-        raise where(field, "host %r has neither lvs_real_server_address nor ansible_host set to an IP address" % host)
-    return addr
+            try:
+                return S.canonical_address(str(val), path)
+            except ServiceModelError:
+                raise _error(path, host, "host %r: %s=%r is not an IP address; set lvs_real_server_address" % (host, key, val), name) from None
+    try:
+        return S.canonical_address(host, path)
+    except ServiceModelError:
+        raise _error(path, host, "host %r has neither lvs_real_server_address nor ansible_host set to an IP address" % host, name) from None
 
 
-# ---------------------------------------------------------------- one service
+# ------------------------------------------------------------------------------------ one service
 
-def _virtual_servers(where, svc):
-    """The kernel virtual services of one model service: [{address, port, fwmark, family, protocol}]."""
-    protocol = _str(where, "protocol", svc.get("protocol"), default=DEFAULTS["protocol"], choices=PROTOCOLS)
-    family_raw = _str(where, "family", svc.get("family"), choices=FAMILIES)
-    group = svc.get("group")
-    persistent = svc.get("persistence") is not None
-    members = []
+
+def _virtual_servers(path, svc, name):
+    """The kernel virtual services of one walked service: [{address, port, fwmark, family, protocol}]."""
+    protocol = svc["protocol"]
+    family_raw = svc["family"]
+    persistent = svc["persistence"] is not None
+    group = svc["group"]
     if group is not None:
-        if svc.get("address") is not None or svc.get("fwmark") is not None:
-            raise where("group", "a service gives either group or address/fwmark, not both")
-        if not isinstance(group, list) or not group:
-            raise where("group", "expected a non-empty list of {address, port} or {fwmark} members, got %r" % (group,))
-        raw_members = group
+        if svc["address"] is not None or svc["fwmark"] is not None:
+            raise _error(path + ".group", "group", "a service gives either group or address/fwmark, not both", name)
+        if not group:
+            raise _error(path + ".group", [], "expected a non-empty list of {address, port} or {fwmark} members", name)
+        raw_members = [(path + ".group[%d]" % i, m) for i, m in enumerate(group)]
     else:
-        raw_members = [{"address": svc.get("address"), "port": svc.get("port"), "fwmark": svc.get("fwmark")}]
-    for i, raw_member in enumerate(raw_members):
-        field = "group[%d]" % i if group is not None else None
-        member = raw_member
-        if group is not None:
-            _dict(where, field, raw_member, GROUP_MEMBER_KEYS)
-            if raw_member.get("port") is None and raw_member.get("address") is not None:
-                member = dict(raw_member, port=svc.get("port"))
-        f_addr = field + ".address" if field else "address"
-        f_port = field + ".port" if field else "port"
-        f_mark = field + ".fwmark" if field else "fwmark"
-        if member.get("fwmark") is not None:
-            if member.get("address") is not None:
-                raise where(f_mark, "give either fwmark or address, not both")
-            if member.get("port") is not None and group is None:
-                raise where("port", "a fwmark service has no port (got %r); real servers may give one" % (member.get("port"),))
-            mark = _int(where, f_mark, member.get("fwmark"), 1, MAX_U32)
-            members.append({"address": None, "port": None, "fwmark": mark, "family": family_raw or "ipv4", "protocol": protocol})
+        raw_members = [(path, svc)]
+    members = []
+    for where, member in raw_members:
+        fwmark, address, port = member["fwmark"], member["address"], member["port"]
+        if group is not None and port is None and address is not None:
+            port = svc["port"]
+        if fwmark is not None:
+            if address is not None:
+                raise _error(where + ".fwmark", fwmark, "%r given with address %r: give either fwmark or address, not both" % (fwmark, address), name)
+            if member["port"] is not None:
+                raise _error(where + ".port", member["port"], "%r: a fwmark service has no port (real servers may give one)" % (member["port"],), name)
+            members.append({"address": None, "port": None, "fwmark": fwmark, "family": family_raw or "ipv4", "protocol": protocol})
             continue
-        if member.get("address") is None:
-            raise where(f_addr, "required (or fwmark, or group)")
-        addr = _ip(where, f_addr, member.get("address"))
-        fam = family_of(addr)
-        if family_raw is not None and family_raw != fam:
-            raise where("family", "%r does not match address %s" % (family_raw, addr))
-        if member.get("port") is None:
-            raise where(f_port, "required with address (0 = all ports, with persistence)")
-        port = _int(where, f_port, member.get("port"), 0, 65535)
+        if address is None:
+            raise _error(where + ".address", None, "required (or fwmark, or group)", name)
+        text, family = _address(where + ".address", address, "vip", name)
+        if family_raw is not None and family_raw != family:
+            raise _error(path + ".family", family_raw, "%r does not match address %s" % (family_raw, text), name)
+        if port is None:
+            raise _error(where + ".port", None, "required with address (0 = all ports, with persistence)", name)
         if port == 0 and not persistent:
-            raise where(f_port, "0 (all ports) needs persistence")
-        members.append({"address": str(addr), "port": port, "fwmark": None, "family": fam, "protocol": protocol})
+            raise _error(where + ".port", 0, "0 (all ports) needs persistence", name)
+        members.append({"address": text, "port": port, "fwmark": None, "family": family, "protocol": protocol})
     families = {m["family"] for m in members}
     if len(families) > 1:
-        raise where("group", "mixes address families %s" % ", ".join(sorted(families)))
+        raise _error(path + ".group", "group", "mixes address families %s" % ", ".join(sorted(families)), name)
     return members
 
 
-def _real_server(where, idx, raw, svc, hostvars):
-    field = "real_servers[%d]" % idx
-    _dict(where, field, raw, REAL_SERVER_KEYS)
-    host = _str(where, field + ".host", raw.get("host"))
-    if host is None and raw.get("address") is None:
-        raise where(field, "needs host (an inventory hostname) or address")
-    if raw.get("address") is not None:
-        addr = _ip(where, field + ".address", raw.get("address"))
+def _real_server(where, rs, svc, hostvars, name):
+    host, address = rs["host"], rs["address"]
+    if host is None and address is None:
+        raise _error(where, rs, "needs host (an inventory hostname) or address", name)
+    forwarding = _forwarding(where + ".forwarding", rs["forwarding"], svc["forwarding"], name)
+    if address is not None:
+        addr, family = _dest_address(where + ".address", address, name)
     else:
-        addr = _resolve_host(where, field + ".host", host, hostvars, svc["family"])
-    forwarding = _forwarding(where, field + ".forwarding", raw.get("forwarding"), svc["forwarding"])
-    if family_of(addr) != svc["family"] and forwarding != "tunnel":
-        raise where(field + ".address", "%s is %s but the service is %s (mixed families only with tunnel)" % (addr, family_of(addr), svc["family"]))
+        addr, family = _resolve_host(where + ".host", host, hostvars, svc["family"], name)
+        _dest_check(where + ".host", host, addr, family, name)
+    if family != svc["family"] and forwarding != "tunnel":
+        raise _error(where + ".address", address or host,
+                     "%r is %s but the service is %s (mixed families only with tunnel forwarding)" % (address or host, family, svc["family"]), name)
     svc_port = svc["port"]
-    port = _int(where, field + ".port", raw.get("port"), 0, 65535)
+    port = rs["port"]
     if forwarding == "masquerade":
         if port is None:
             if not svc_port:
-                raise where(field + ".port", "a NAT real server of a service without a port (fwmark, group or port 0) needs an explicit port")
+                raise _error(where + ".port", None,
+                             "required: a NAT real server of a service without a port (fwmark, group or port 0) needs its port", name)
             port = svc_port
     elif port is None or port == 0:
         port = svc_port or None
     elif svc_port and port != svc_port:
-        raise where(field + ".port", "%d differs from the service port %d: %s forwarding cannot map ports (use masquerade)"
-                    % (port, svc_port, forwarding))
+        raise _error(where + ".port", port, "%d differs from the service port %d: %s forwarding cannot map ports (use masquerade)"
+                     % (port, svc_port, forwarding), name)
     elif not svc_port:
-        raise where(field + ".port", "%d given but %s forwarding of a fwmark/all-ports service keeps the client's port" % (port, forwarding))
+        raise _error(where + ".port", port, "%d given but %s forwarding of a fwmark/all-ports service keeps the client's port"
+                     % (port, forwarding), name)
     if forwarding != "masquerade" and svc["group"] is not None and any(m["port"] not in (None, 0, port) for m in svc["group"]):
-        raise where(field + ".port", "%s forwarding cannot map ports: group members use port(s) %s, the real server %s"
-                    % (forwarding, ", ".join(str(m["port"]) for m in svc["group"] if m["port"]), port))
-    check = _check(where, field + ".check", raw.get("check"), inherited=svc["check"]) if raw.get("check") is not None else dict(svc["check"])
-    if check["type"] in _PORT_CHECKS and not port and not check.get("connect_port"):
-        raise where(field + ".check.connect_port", "a %s check of a real server without a port needs connect_port" % check["type"])
-    tunnel = _tunnel(where, field + ".tunnel", raw.get("tunnel")) if raw.get("tunnel") is not None else svc["tunnel"]
-    if raw.get("tunnel") is not None and forwarding != "tunnel":
-        raise where(field + ".tunnel", "tunnel options given but forwarding is %r" % forwarding)
-    upper = _int(where, field + ".upper_threshold", raw.get("upper_threshold"), 0, MAX_U32, default=0)
-    lower = _int(where, field + ".lower_threshold", raw.get("lower_threshold"), 0, MAX_U32, default=0)
-    if upper and lower > upper:
-        raise where(field + ".lower_threshold", "%d is above upper_threshold %d" % (lower, upper))
+        raise _error(where + ".port", port, "%s forwarding cannot map ports: group members use port(s) %s, the real server %s"
+                     % (forwarding, ", ".join(str(m["port"]) for m in svc["group"] if m["port"]), port), name)
+    check = _check(where + ".check", rs["check"], name, inherited=svc["check"]) if rs["check"] is not None else svc["check"]
+    if check["type"] in S.PORT_CHECKS and not port and not check.get("connect_port"):
+        raise _error(where + ".check.connect_port", None, "required: a %s check of a real server without a port needs connect_port"
+                     % check["type"], name)
+    if rs["tunnel"] is not None:
+        if forwarding != "tunnel":
+            given = _given(rs["tunnel"])
+            raise _error(where + ".tunnel", given, "%r: tunnel options given but forwarding is %r" % (given, forwarding), name)
+        tunnel = _tunnel(where + ".tunnel", rs["tunnel"], name)
+    else:
+        tunnel = svc["tunnel"] if forwarding == "tunnel" else None
+    upper, lower = rs["upper_threshold"], rs["lower_threshold"]
+    if lower > upper:  # the kernel counts 0 as a number here: -x 0 -y 5 is refused
+        raise _error(where + ".lower_threshold", lower, "%d is above upper_threshold %d (the kernel refuses a lower threshold above the upper one, "
+                     "0 included)" % (lower, upper), name)
     return {
         "host": host,
-        "address": str(addr),
-        "family": family_of(addr),
+        "address": addr,
+        "family": family,
         "port": port,
-        "weight": _int(where, field + ".weight", raw.get("weight"), 0, 65535, default=1),
+        "weight": rs["weight"],
         "forwarding": forwarding,
-        "method": KEEPALIVED_METHOD[forwarding],
+        "method": S.KEEPALIVED_METHOD[forwarding],
         "upper_threshold": upper,
         "lower_threshold": lower,
         "check": check,
-        "tunnel": tunnel if forwarding == "tunnel" else None,
+        "tunnel": tunnel,
     }
 
 
-def normalise_service(raw, index=0, hostvars=None):
-    """Validate and normalise one service (see module docstring)."""
-    if not isinstance(raw, dict):
-        raise ServiceModelError("service #%d: expected a mapping, got %r" % (index, raw))
-    name = raw.get("name")
-    where = _Where(index, name if isinstance(name, str) else None)
-    _dict(where, "service", raw, SERVICE_KEYS)
-    name = _str(where, "name", name)
-    if name is None:
-        raise where("name", "required (a unique name for the service)")
-    members = _virtual_servers(where, raw)
+def normalise_service(raw, index=0, hostvars=None, root=ROOT, path=None):
+    """Validate and normalise one service; errors name ``root[index].field`` (or ``path.field``)."""
+    if path is None:
+        path = "%s[%d]" % (root, index)
+    name = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else None
+    try:
+        svc = S.walk_dict(S.SERVICE, raw, path)
+    except ServiceModelError as exc:
+        raise exc.renamed(exc.path, " (service %r)" % name if name else "") from None
+    members = _virtual_servers(path, svc, name)
     first = members[0]
     family = first["family"]
-    svc = {
+    is_group = svc["group"] is not None
+    out = {
         "name": name,
-        "address": first["address"] if raw.get("group") is None else None,
-        "port": _int(where, "port", raw.get("port"), 0, 65535) if raw.get("fwmark") is None else None,
-        "fwmark": first["fwmark"] if raw.get("group") is None else None,
+        "address": first["address"] if not is_group else None,
+        "port": svc["port"] if svc["fwmark"] is None else None,
+        "fwmark": first["fwmark"] if not is_group else None,
         "family": family,
-        "protocol": first["protocol"],
-        "group": members if raw.get("group") is not None else None,
+        "protocol": svc["protocol"],
+        "group": members if is_group else None,
         "virtual_servers": members,
     }
-    scheduler = _str(where, "scheduler", raw.get("scheduler"), default=DEFAULTS["scheduler"])
-    if scheduler not in SCHEDULERS:
-        raise where("scheduler", "%r is not an IPVS scheduler (%s)" % (scheduler, " ".join(SCHEDULERS)))
-    flags = raw.get("sched_flags") or []
-    if not isinstance(flags, list):
-        raise where("sched_flags", "expected a list, got %r" % (flags,))
-    for flag in flags:
-        if flag not in SCHED_FLAGS:
-            raise where("sched_flags", "%r is not one of %s" % (flag, ", ".join(SCHED_FLAGS)))
-        if flag.startswith(("sh-", "mh-")) and not flag.startswith(scheduler + "-"):
-            raise where("sched_flags", "%r applies to the %s scheduler, not %r" % (flag, flag[:2], scheduler))
-    persistence = _persistence(where, raw.get("persistence"), family)
-    one_packet = _bool(where, "one_packet", raw.get("one_packet"))
-    if one_packet and svc["protocol"] != "udp" and svc["fwmark"] is None:
-        raise where("one_packet", "one-packet scheduling applies to UDP services (protocol is %r)" % svc["protocol"])
-    engine = _str(where, "persistence_engine", raw.get("persistence_engine"))
-    if engine is not None and persistence is None:
-        raise where("persistence_engine", "%r needs persistence" % engine)
-    check = _check(where, "check", raw.get("check"))
-    svc.update(
+    scheduler = svc["scheduler"]
+    flags = svc["sched_flags"] or []
+    for i, flag in enumerate(flags):
+        owner = flag.split("-", 1)[0]
+        if owner in ("sh", "mh") and owner != scheduler:
+            raise _error("%s.sched_flags[%d]" % (path, i), flag, "%r is a flag of the %s scheduler, not of %r" % (flag, owner, scheduler), name)
+        if flag == "flag-3" and scheduler in ("sh", "mh"):
+            raise _error("%s.sched_flags[%d]" % (path, i), flag, "%r cannot be used with the %s scheduler (ipvsadm -S cannot print it, "
+                         "so the table could not be saved and restored)" % (flag, scheduler), name)
+    persistence = _persistence(path + ".persistence", svc["persistence"], family, name)
+    fwmark_service = any(m["fwmark"] is not None for m in members)
+    if svc["one_packet"] and out["protocol"] != "udp":
+        # every kernel service of the entry gets -o: in a group, each member must be fwmark
+        for i, member in enumerate(members):
+            if member["fwmark"] is None:
+                where = " (group[%d] is %s)" % (i, virtual_server_key(member)) if is_group else ""
+                raise _error(path + ".one_packet", svc["one_packet"], "%r: one-packet scheduling applies to UDP and fwmark services, not to "
+                             "protocol %r%s" % (svc["one_packet"], out["protocol"], where), name)
+    if svc["persistence_engine"] is not None and persistence is None:
+        raise _error(path + ".persistence_engine", svc["persistence_engine"], "%r needs persistence" % svc["persistence_engine"], name)
+    forwarding = _forwarding(path + ".forwarding", svc["forwarding"], DEFAULTS["forwarding"], name)
+    out.update(
         scheduler=scheduler,
         sched_flags=list(flags),
-        forwarding=_forwarding(where, "forwarding", raw.get("forwarding"), DEFAULTS["forwarding"]),
+        forwarding=forwarding,
+        method=S.KEEPALIVED_METHOD[forwarding],
         persistence=persistence,
-        one_packet=one_packet,
-        persistence_engine=engine,
-        check=check,
-        delay_loop=_int(where, "delay_loop", raw.get("delay_loop"), 1, 86400, default=DEFAULTS["delay_loop"]),
-        inhibit_on_failure=_bool(where, "inhibit_on_failure", raw.get("inhibit_on_failure")),
-        alpha=_bool(where, "alpha", raw.get("alpha")),
-        omega=_bool(where, "omega", raw.get("omega")),
-        virtualhost=_str(where, "virtualhost", raw.get("virtualhost")),
-        tunnel=_tunnel(where, "tunnel", raw.get("tunnel")),
+        one_packet=svc["one_packet"],
+        persistence_engine=svc["persistence_engine"],
+        check=_check(path + ".check", svc["check"], name),
+        delay_loop=svc["delay_loop"],
+        inhibit_on_failure=svc["inhibit_on_failure"],
+        alpha=svc["alpha"],
+        omega=svc["omega"],
+        virtualhost=svc["virtualhost"],
+        tunnel=_tunnel(path + ".tunnel", svc["tunnel"], name),
     )
-    svc["method"] = KEEPALIVED_METHOD[svc["forwarding"]]
-    if svc["tunnel"] is not None and svc["forwarding"] != "tunnel":
-        raise where("tunnel", "tunnel options given but forwarding is %r" % svc["forwarding"])
-    sorry = _dict(where, "sorry_server", raw.get("sorry_server"), SORRY_KEYS)
+    sorry = svc["sorry_server"]
     if sorry is not None:
-        saddr = _ip(where, "sorry_server.address", sorry.get("address"))
+        sorry_fwd = _forwarding(path + ".sorry_server.forwarding", sorry["forwarding"], forwarding, name)
         sorry = {
-            "address": str(saddr),
-            "port": _int(where, "sorry_server.port", sorry.get("port"), 0, 65535, default=svc["port"]),
-            "inhibit": _bool(where, "sorry_server.inhibit", sorry.get("inhibit")),
-            "forwarding": _forwarding(where, "sorry_server.forwarding", sorry.get("forwarding"), svc["forwarding"]),
+            "address": _dest_address(path + ".sorry_server.address", sorry["address"], name)[0],
+            "port": sorry["port"] if sorry["port"] is not None else out["port"],
+            "inhibit": bool(sorry["inhibit"]),
+            "forwarding": sorry_fwd,
+            "method": S.KEEPALIVED_METHOD[sorry_fwd],
         }
-        sorry["method"] = KEEPALIVED_METHOD[sorry["forwarding"]]
-    svc["sorry_server"] = sorry
-    quorum = _dict(where, "quorum", raw.get("quorum"), QUORUM_KEYS)
+    out["sorry_server"] = sorry
+    quorum = svc["quorum"]
     if quorum is not None:
         quorum = {
-            "quorum": _int(where, "quorum.quorum", quorum.get("quorum"), 1, MAX_U32, default=1),
-            "hysteresis": _int(where, "quorum.hysteresis", quorum.get("hysteresis"), 0, MAX_U32, default=0),
-            "up": _str(where, "quorum.up", quorum.get("up")),
-            "down": _str(where, "quorum.down", quorum.get("down")),
+            "quorum": quorum["quorum"] if quorum["quorum"] is not None else 1,
+            "hysteresis": quorum["hysteresis"] or 0,
+            "up": quorum["up"],
+            "down": quorum["down"],
         }
-    svc["quorum"] = quorum
-    vips = raw.get("vips") or []
-    if not isinstance(vips, list):
-        raise where("vips", "expected a list of addresses, got %r" % (vips,))
+    out["quorum"] = quorum
     own = [m["address"] for m in members if m["address"]]
-    if not any(m["fwmark"] is not None for m in members):
-        stray = [v for v in vips if str(parse_ip(v) if parse_ip(v) else v) not in own]
-        if stray:
-            raise where("vips", "%s: only fwmark services list vips (an address service's VIP is its address)" % ", ".join(map(str, stray)))
-    extra = []
-    for i, vip in enumerate(vips):
-        addr = _ip(where, "vips[%d]" % i, vip)
-        if family_of(addr) != family:
-            raise where("vips[%d]" % i, "%s is not %s like the service" % (addr, family))
-        extra.append(str(addr))
-    svc["vips"] = _unique(own + extra)
-    servers = raw.get("real_servers")
-    if not isinstance(servers, list):
-        raise where("real_servers", "required: a list of real servers (may be empty), got %r" % (servers,))
-    normalised = [_real_server(where, i, rs, svc, hostvars) for i, rs in enumerate(servers)]
+    vips = list(own)
+    for i, vip in enumerate(svc["vips"] or ()):
+        text, vfamily = _address("%s.vips[%d]" % (path, i), vip, "vip", name)
+        if not fwmark_service and text not in own:
+            raise _error("%s.vips[%d]" % (path, i), vip, "%r: only fwmark services list vips (an address service's VIP is its address)" % (vip,), name)
+        if vfamily != family:
+            raise _error("%s.vips[%d]" % (path, i), vip, "%r is not %s like the service" % (vip, family), name)
+        if text not in vips:
+            vips.append(text)
+    out["vips"] = vips
+    servers = [_real_server("%s.real_servers[%d]" % (path, i), rs, out, hostvars, name) for i, rs in enumerate(svc["real_servers"])]
+    if out["tunnel"] is not None and forwarding != "tunnel" and not any(rs["forwarding"] == "tunnel" for rs in servers):
+        given = _given(svc["tunnel"])
+        raise _error(path + ".tunnel", given, "%r: tunnel options given but forwarding is %r" % (given, forwarding), name)
     seen = {}
-    for i, rs in enumerate(normalised):
+    for i, rs in enumerate(servers):
         key = (rs["address"], rs["port"])
         if key in seen:
-            raise where("real_servers[%d]" % i, "%s port %s is already real_servers[%d]" % (rs["address"], rs["port"], seen[key]))
+            raise _error("%s.real_servers[%d]" % (path, i), rs["host"] or rs["address"],
+                         "%r port %s is already real_servers[%d]" % (rs["host"] or rs["address"], rs["port"], seen[key]), name)
         seen[key] = i
-    svc["real_servers"] = normalised
-    return svc
-
-
-def _unique(items):
-    out = []
-    for item in items:
-        if item not in out:
-            out.append(item)
+    out["real_servers"] = servers
     return out
 
 
@@ -542,32 +476,40 @@ def virtual_server_key(member):
     return "%s %s:%d" % (member["protocol"], addr, member["port"])
 
 
-def normalise_services(services, hostvars=None):
-    """Validate + normalise the whole list; rejects duplicate names and duplicate VIP:port/fwmark."""
+def normalise_services(services, hostvars=None, root=ROOT, keepalived=False):
+    """Validate and normalise the whole list; rejects duplicate names and duplicate VIP:port/fwmark.
+    ``keepalived``: the list is for a director running keepalived, which also refuses what
+    keepalived cannot express (a port-0 "all ports" service)."""
     if services is None:
         return []
     if not isinstance(services, list):
-        raise ServiceModelError("lvs_virtual_services: expected a list of services, got %r" % (services,))
+        raise ServiceModelError(root, services, "expected a list of services, got %r" % (services,))
     out = []
     names = {}
     keys = {}
     for index, raw in enumerate(services):
-        svc = normalise_service(raw, index, hostvars)
-        where = _Where(index, svc["name"])
+        svc = normalise_service(raw, index, hostvars, root)
+        path = "%s[%d]" % (root, index)
         if svc["name"] in names:
-            raise where("name", "%r is already used by service #%d" % (svc["name"], names[svc["name"]]))
+            raise _error(path + ".name", svc["name"], "%r is already the name of %s[%d]" % (svc["name"], root, names[svc["name"]]))
         names[svc["name"]] = index
-        for member in svc["virtual_servers"]:
+        for i, member in enumerate(svc["virtual_servers"]):
+            if keepalived and member["fwmark"] is None and member["port"] < S.KEEPALIVED_MIN_PORT:
+                field = ".group[%d].port" % i if svc["group"] is not None else ".port"
+                raise _error(path + field, member["port"], "0 (all ports) is an IPVS service keepalived cannot express (its ports are 1-65535): "
+                             "use a fwmark service, or a static director", svc["name"])
             key = virtual_server_key(member)
             if key in keys:
-                raise where("address" if member["fwmark"] is None else "fwmark",
-                            "duplicate virtual service %s (already in service %r)" % (key, keys[key]))
+                field = ".address" if member["fwmark"] is None else ".fwmark"
+                raise _error(path + field, member["address"] or member["fwmark"],
+                             "duplicate virtual service %s (already in service %r)" % (key, keys[key]), svc["name"])
             keys[key] = svc["name"]
         out.append(svc)
     return out
 
 
-# ---------------------------------------------------------------- views
+# -------------------------------------------------------------------------------------------- views
+
 
 def host_services(services, hostname):
     """Services that list ``hostname`` as a real server, each with ``real_server`` (this host's
@@ -583,72 +525,153 @@ def host_services(services, hostname):
     return out
 
 
+def _forwarding_filter(forwarding):
+    if forwarding is None:
+        return None
+    want = S.FORWARDING_ALIASES.get(str(forwarding).lower())
+    if want is None:
+        raise ServiceModelError("forwarding", forwarding, "%r is not one of %s" % (forwarding, ", ".join(S.FORWARDING)))
+    return want
+
+
 def host_vips(services, hostname, forwarding=None):
     """VIP addresses (no prefix) that real server ``hostname`` serves, optionally only for one
-    forwarding method (``direct``/``dr``, ``masquerade``/``nat``, ``tunnel``/``tun``)."""
-    want = None
-    if forwarding is not None:
-        want = FORWARDING_ALIASES.get(str(forwarding).lower())
-        if want is None:
-            raise ServiceModelError("forwarding: %r is not one of %s" % (forwarding, ", ".join(FORWARDING)))
+    forwarding method (a name of :data:`._schema.FORWARDING_ALIASES`)."""
+    want = _forwarding_filter(forwarding)
     vips = []
-    for svc in host_services(services, hostname):
-        if want is None or any(rs["forwarding"] == want for rs in svc["real_server_entries"]):
-            vips.extend(svc["vips"])
-    return _unique(vips)
+    for svc in services:
+        for rs in svc["real_servers"]:
+            if rs.get("host") == hostname and (want is None or rs["forwarding"] == want):
+                vips.extend(v for v in svc["vips"] if v not in vips)
+                break
+    return vips
+
+
+def host_view(services, hostname):
+    """What real server ``hostname`` needs, as data (read by the real-server roles):
+
+    ``vips``: per forwarding method (:data:`._schema.FORWARDING`), the VIPs it serves;
+    ``addresses``: its own addresses as the directors know them (per family);
+    ``listen``: per service and forwarding method, ``{service, protocol, forwarding, vips, ports}``
+    (the real ports it must answer on; none for fwmark/all-ports direct entries);
+    ``nat``: [{protocol, port}] of its masquerade entries (the reply traffic to route back);
+    ``tunnels``: [{type, port}] of its tunnel entries (the decapsulation it needs);
+    ``services``: the names of the services that list it."""
+    vips = {fwd: [] for fwd in S.FORWARDING}
+    addresses = {"ipv4": None, "ipv6": None}
+    listen, nat, tunnels, names = [], [], [], []
+    for svc in services:
+        entries = [rs for rs in svc["real_servers"] if rs.get("host") == hostname]
+        if not entries:
+            continue
+        names.append(svc["name"])
+        groups = {}
+        for rs in entries:
+            forwarding = rs["forwarding"]
+            bucket = vips[forwarding]
+            bucket.extend(v for v in svc["vips"] if v not in bucket)
+            addresses[rs["family"]] = addresses[rs["family"]] or rs["address"]
+            item = groups.get(forwarding)
+            if item is None:
+                item = groups[forwarding] = {"service": svc["name"], "protocol": svc["protocol"], "forwarding": forwarding,
+                                             "vips": list(svc["vips"]), "ports": []}
+                listen.append(item)
+            if rs["port"] and rs["port"] not in item["ports"]:
+                item["ports"].append(rs["port"])
+            if forwarding == "masquerade":
+                pair = {"protocol": svc["protocol"], "port": rs["port"]}
+                if pair not in nat:
+                    nat.append(pair)
+            elif forwarding == "tunnel":
+                tunnel = rs["tunnel"] or {"type": "ipip", "port": None}
+                pair = {"type": tunnel["type"], "port": tunnel["port"]}
+                if pair not in tunnels:
+                    tunnels.append(pair)
+    return {"vips": vips, "addresses": addresses, "listen": listen, "nat": nat, "tunnels": tunnels, "services": names}
 
 
 def service_vips(services):
     """Every VIP address of the list, in order, once each (what a director holds)."""
     vips = []
+    seen = set()
     for svc in services:
-        vips.extend(svc["vips"])
-    return _unique(vips)
+        for vip in svc["vips"]:
+            if vip not in seen:
+                seen.add(vip)
+                vips.append(vip)
+    return vips
+
+
+def ipvs_scope(services):
+    """The part of the IPVS table the model owns, as ``ipvs_table``'s ``scope``: its VIPs and
+    ``fwmark:N`` for its fwmark services."""
+    scope = service_vips(services)
+    for svc in services:
+        for member in svc["virtual_servers"]:
+            mark = member["fwmark"]
+            if mark is not None and "fwmark:%d" % mark not in scope:
+                scope.append("fwmark:%d" % mark)
+    return scope
 
 
 def schedulers_in_use(services):
-    return _unique([svc["scheduler"] for svc in services])
+    out = []
+    for svc in services:
+        if svc["scheduler"] not in out:
+            out.append(svc["scheduler"])
+    return out
+
+
+def forwarding_in_use(services):
+    """{forwarding method: [families]} of the real servers (what a director must route)."""
+    used = {}
+    for svc in services:
+        for rs in svc["real_servers"]:
+            families = used.setdefault(rs["forwarding"], [])
+            if svc["family"] not in families:
+                families.append(svc["family"])
+    return used
 
 
 def has_forwarding(services, forwarding):
-    want = FORWARDING_ALIASES[forwarding]
-    return any(rs["forwarding"] == want for svc in services for rs in svc["real_servers"]) or any(
-        svc["forwarding"] == want for svc in services)
+    want = S.FORWARDING_ALIASES[forwarding]
+    return any(svc["forwarding"] == want or any(rs["forwarding"] == want for rs in svc["real_servers"]) for svc in services)
 
 
-_IPVS_RS_KEYS = ("address", "port", "weight", "forwarding", "upper_threshold", "lower_threshold")
+_IPVS_RS_KEYS = ("address", "port", "weight", "forwarding", "upper_threshold", "lower_threshold", "tunnel")
 
 
 def ipvs_services(services):
-    """Normalised services -> the input of ``ipvs_table`` (one entry per kernel virtual service:
-    groups expanded, keepalived-only keys dropped, real servers by address)."""
+    """Normalised services -> one entry per kernel virtual service (groups expanded,
+    keepalived-only keys dropped, real servers by address): the IPVS view of the model."""
     out = []
     for svc in services:
-        tunnels = _unique([rs["tunnel"] for rs in svc["real_servers"] if rs["tunnel"] is not None])
-        if len(tunnels) > 1:
-            raise ServiceModelError("service %r: tunnel: ipvs_table takes one tunnel setting per service, the real servers give %d"
-                                    % (svc["name"], len(tunnels)))
-        tunnel = tunnels[0] if tunnels else svc["tunnel"]
+        many = len(svc["virtual_servers"]) > 1
+        servers = [{k: rs[k] for k in _IPVS_RS_KEYS if rs[k] is not None} for rs in svc["real_servers"]]
         for i, member in enumerate(svc["virtual_servers"]):
             entry = {
-                "name": svc["name"] if len(svc["virtual_servers"]) == 1 else "%s/%d" % (svc["name"], i),
+                "name": "%s/%d" % (svc["name"], i) if many else svc["name"],
                 "protocol": member["protocol"],
                 "family": member["family"],
                 "scheduler": svc["scheduler"],
                 "sched_flags": list(svc["sched_flags"]),
                 "forwarding": svc["forwarding"],
                 "one_packet": svc["one_packet"],
-                "real_servers": [{k: rs[k] for k in _IPVS_RS_KEYS if rs[k] is not None} for rs in svc["real_servers"]],
+                # no health check: IPVS runs none, and without this the default (tcp) would come back
+                # when ipvs_table reads the entry, refusing a port-less (fwmark DR/TUN) real server
+                # for want of check.connect_port
+                "check": {"type": "none"},
+                "real_servers": servers,
             }
             if member["fwmark"] is not None:
                 entry["fwmark"] = member["fwmark"]
             else:
                 entry.update(address=member["address"], port=member["port"])
             if svc["persistence"]:
-                entry["persistence"] = {k: v for k, v in svc["persistence"].items() if v is not None}
+                entry["persistence"] = dict(svc["persistence"])
             if svc["persistence_engine"]:
                 entry["persistence_engine"] = svc["persistence_engine"]
-            if tunnel:
-                entry["tunnel"] = {k: v for k, v in tunnel.items() if v is not None}
+            if svc["tunnel"]:
+                entry["tunnel"] = svc["tunnel"]
             out.append(entry)
     return out

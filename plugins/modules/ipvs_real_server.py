@@ -16,6 +16,7 @@ author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform
+  - lvs.cluster.service_model.ipvs_real_server
 attributes:
   check_mode:
     support: full
@@ -29,10 +30,9 @@ options:
   protocol:
     description: Protocol of the service. Ignored for O(fwmark) services.
     type: str
-    choices: [tcp, udp, sctp]
     default: tcp
   address:
-    description: Virtual IP of the service. Requires O(port); mutually exclusive with O(fwmark).
+    description: Virtual IP of the service (IPv4 or IPv6, brackets optional). Requires O(port); mutually exclusive with O(fwmark).
     type: str
   port:
     description: Virtual port of the service (V(0) for an all-ports persistent service).
@@ -43,9 +43,8 @@ options:
   family:
     description: Address family of the service; V(ipv6) for an IPv6 firewall-mark service. Defaults to the family of O(address).
     type: str
-    choices: [ipv4, ipv6]
   server_address:
-    description: Address of the real server, of the service's family.
+    description: Address of the real server, of the service's family (IPv6 with or without brackets).
     type: str
     required: true
   server_port:
@@ -55,25 +54,26 @@ options:
         so a different port is rejected (for firewall-mark services it is ignored).
     type: int
   forwarding:
-    description: Packet forwarding method, V(direct) (C(-g), DR), V(tunnel) (C(-i), TUN) or V(masquerade) (C(-m), NAT).
+    description:
+      - Packet forwarding method, V(direct) (C(-g), DR), V(tunnel) (C(-i), TUN) or V(masquerade) (C(-m), NAT).
+      - The service model's other spellings are accepted as they are there (V(dr), V(nat), V(tun), ...).
     type: str
-    choices: [direct, tunnel, masquerade]
+    choices: [direct, dr, gatewaying, route, masquerade, nat, masquerading, tunnel, tun, ipip]
     default: direct
   weight:
-    description: Scheduling weight, 0-65535 (default 1). V(0) quiesces the server.
+    description: Scheduling weight (default 1), in the range of the service model's C(real_servers[].weight). V(0) quiesces the server.
     type: int
   upper_threshold:
-    description: Upper connection threshold (C(-x)), 0-65535; V(0) means none.
+    description: Upper connection threshold (C(-x)), in the range of the model's C(upper_threshold); V(0) means none.
     type: int
     default: 0
   lower_threshold:
-    description: Lower connection threshold (C(-y)), 0-65535, not above O(upper_threshold); V(0) means none.
+    description: Lower connection threshold (C(-y)), not above O(upper_threshold); V(0) means none.
     type: int
     default: 0
   tunnel_type:
     description: Encapsulation for O(forwarding=tunnel); V(ipip) when not given.
     type: str
-    choices: [ipip, gue, gre]
   tunnel_port:
     description: Destination UDP port of the GUE tunnel; required with O(tunnel_type=gue), not allowed otherwise.
     type: int
@@ -81,7 +81,6 @@ options:
     description:
       - Checksum mode of a GUE or GRE tunnel; V(nocsum) when not given. V(remcsum) (remote checksum offload) is GUE only.
     type: str
-    choices: [nocsum, csum, remcsum]
   state:
     description:
       - V(present) adds or edits the destination, V(drained) makes it present with weight 0 (no new connections),
@@ -187,7 +186,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs import FORWARDING, TUNNEL_CHECKSUMS, TUNNEL_TYPES  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils._schema import FORWARDING_ALIASES, TUNNEL_CHECKSUMS, TUNNEL_TYPES  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvsadm import SERVICE_KEY_RULES, SERVICE_KEY_SPEC, run_real_server  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._runner import run_module  # noqa: E402
 
@@ -197,7 +196,7 @@ def main():
     argument_spec.update(
         server_address={"type": "str", "required": True},
         server_port={"type": "int"},
-        forwarding={"type": "str", "default": "direct", "choices": list(FORWARDING)},
+        forwarding={"type": "str", "default": "direct", "choices": list(FORWARDING_ALIASES)},
         weight={"type": "int"},
         upper_threshold={"type": "int", "default": 0},
         lower_threshold={"type": "int", "default": 0},

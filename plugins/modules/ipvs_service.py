@@ -17,6 +17,7 @@ author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform
+  - lvs.cluster.service_model.ipvs_service
 attributes:
   check_mode:
     support: full
@@ -29,7 +30,6 @@ options:
   protocol:
     description: Transport protocol of an address service. Ignored for O(fwmark) services.
     type: str
-    choices: [tcp, udp, sctp]
     default: tcp
   address:
     description: Virtual IP address (IPv4 or IPv6, brackets optional). Requires O(port); mutually exclusive with O(fwmark).
@@ -47,17 +47,15 @@ options:
       - Address family. Defaults to the family of O(address), else V(ipv4).
       - Set V(ipv6) for an IPv6 firewall-mark service (C(ipvsadm -f N -6)).
     type: str
-    choices: [ipv4, ipv6]
   scheduler:
     description:
       - IPVS scheduler. The kernel must offer it (checked against its modules before any change; C(twos) needs Linux 6.2 or later).
     type: str
-    choices: [rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos]
     default: wlc
   persistent:
     description:
-      - Persistence timeout in seconds; V(0) (the default) makes the service not persistent.
-      - Note that C(ipvsadm -p) without a value uses 360 seconds on ipvsadm 1.31, not the 300 its manual page states.
+      - Persistence timeout in seconds, in the range of the service model's C(persistence.timeout); V(0) (the default) makes the
+        service not persistent.
     type: int
     default: 0
   netmask:
@@ -68,7 +66,6 @@ options:
   persistence_engine:
     description: Alternative persistence engine (C(--pe)).
     type: str
-    choices: [sip]
   one_packet:
     description: One-packet scheduling (C(-o)), for UDP and firewall-mark services.
     type: bool
@@ -79,7 +76,6 @@ options:
         V(flag-1), V(flag-2), V(flag-3) are the raw kernel bits.
     type: list
     elements: str
-    choices: [sh-fallback, sh-port, mh-fallback, mh-port, flag-1, flag-2, flag-3]
   state:
     description: V(present) creates or edits the service, V(absent) removes it with all its real servers.
     type: str
@@ -184,7 +180,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.lvs.cluster.plugins.module_utils._ipvs import FLAG_CHOICES, PERSISTENCE_ENGINES, SCHEDULERS  # noqa: E402
+from ansible_collections.lvs.cluster.plugins.module_utils._schema import DEFAULT_SCHEDULER, PERSISTENCE_ENGINES, SCHED_FLAGS, SCHEDULERS  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvsadm import SERVICE_KEY_RULES, SERVICE_KEY_SPEC, run_service  # noqa: E402
 from ansible_collections.lvs.cluster.plugins.module_utils._runner import run_module  # noqa: E402
 
@@ -192,12 +188,12 @@ from ansible_collections.lvs.cluster.plugins.module_utils._runner import run_mod
 def main():
     argument_spec = dict(SERVICE_KEY_SPEC)
     argument_spec.update(
-        scheduler={"type": "str", "default": "wlc", "choices": list(SCHEDULERS)},
+        scheduler={"type": "str", "default": DEFAULT_SCHEDULER, "choices": list(SCHEDULERS)},
         persistent={"type": "int", "default": 0},
         netmask={"type": "str"},
         persistence_engine={"type": "str", "choices": list(PERSISTENCE_ENGINES)},
         one_packet={"type": "bool", "default": False},
-        sched_flags={"type": "list", "elements": "str", "choices": list(FLAG_CHOICES)},
+        sched_flags={"type": "list", "elements": "str", "choices": list(SCHED_FLAGS)},
         state={"type": "str", "default": "present", "choices": ["present", "absent"]},
         load_module={"type": "bool", "default": True},
     )

@@ -9,17 +9,20 @@ module: ipvs_table
 short_description: Reconcile the whole IPVS table (or the part under given VIPs) in one call
 version_added: 0.1.0
 description:
-  - Takes the desired virtual services in the service model schema (see C(docs/service-model.md) of this collection), reads the
-    kernel table once (C(ipvsadm -Sn), and C(ipvsadm -Ln --thresholds) when needed, see O(read_thresholds)), computes the difference and applies it with one
+  - Takes the desired virtual services in the service model schema (see C(docs/service-model.md) of this collection), validates them
+    on the controller and sends the managed node the desired table as canonical C(ipvsadm -Sn) lines.
+  - The module reads the kernel table once (C(ipvsadm -Sn), and C(ipvsadm -Ln --thresholds) when needed, see O(read_thresholds)) and
+    compares line sets; only the services whose lines differ are parsed and diffed. The difference is applied with one
     C(ipvsadm -R) in a safe order (edits, then deletions of real servers before services, additions last).
   - Services and real servers are edited in place, never deleted and re-added, so their connections survive.
   - Nothing that is not listed is removed unless O(purge=true); services are only purged under O(scope).
   - If C(ipvsadm -R) fails half-way, the table is re-read and the failure lists RV(applied) and RV(not_applied).
-  - The keepalived-only fields of the model (C(check), C(sorry_server), C(quorum), ...) are accepted and ignored.
+  - The keepalived-only fields of the model (C(check), C(sorry_server), C(quorum), ...) are validated and otherwise ignored.
 author: lvs.cluster developers (@lvs-cluster)
 extends_documentation_fragment:
   - lvs.cluster.attributes
   - lvs.cluster.attributes.platform
+  - lvs.cluster.service_model
 attributes:
   check_mode:
     support: full
@@ -30,17 +33,6 @@ attributes:
     platforms: linux
     details: Needs C(ipvsadm) and a kernel with IPVS.
 options:
-  services:
-    description:
-      - Virtual services in the service model schema. Real servers must be given by C(address); resolve C(host) entries first
-        with the P(lvs.cluster.lvs_services#filter) filter, then pass the result through P(lvs.cluster.lvs_ipvs_services#filter),
-        which expands virtual server groups and drops the keys only keepalived uses.
-      - IPVS fields used; C(address), C(port), C(fwmark), C(family), C(protocol), C(scheduler), C(sched_flags), C(forwarding),
-        C(persistence) (C(timeout), C(netmask)), C(one_packet), C(persistence_engine), C(tunnel) (C(type), C(port), C(checksum)),
-        and per real server C(address), C(port), C(weight), C(forwarding), C(upper_threshold), C(lower_threshold).
-    type: list
-    elements: dict
-    required: true
   purge:
     description:
       - Remove what is not listed. Real servers of the listed services that are not listed are removed; with O(scope), services
@@ -73,11 +65,23 @@ options:
     description:
       - At most this many entries in each of RV(added), RV(modified), RV(removed) and RV(commands); RV(counts) always has the
         totals and RV(truncated) says whether a list was cut. V(0) returns the full lists.
-      - When O(services) has more entries than this, the module arguments echoed back in the result (C(invocation), shown with
-        C(-vvv)) list only the first O(report_limit) services. Sending tens of thousands of entries back to the controller cost
-        more than reading and changing the table.
+      - The module arguments echoed back in the result (C(invocation), shown with C(-vvv)) never hold the services, only how many
+        there are (C(services_count)). Sending tens of thousands of entries back to the controller cost more than reading and
+        changing the table.
     type: int
     default: 1000
+  _desired:
+    description:
+      - Internal, set by the action plugin from O(services) (the desired table as canonical C(ipvsadm -Sn) lines). Do not set.
+      - Not logged on the managed node (it can be megabytes).
+    type: str
+  _thresholds:
+    description: Internal, set by the action plugin (the real servers' thresholds, which C(ipvsadm -Sn) does not show). Do not set.
+    type: str
+  _schedulers:
+    description: Internal, set by the action plugin (the schedulers the table uses). Do not set.
+    type: list
+    elements: str
 seealso:
   - module: lvs.cluster.ipvs_service
   - module: lvs.cluster.ipvs_real_server
@@ -85,9 +89,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Static director from the service model
+- name: Static director from the service model (real servers by inventory host are resolved on the controller)
   lvs.cluster.ipvs_table:
-    services: "{{ lvs_virtual_services | lvs.cluster.lvs_services(hostvars) | lvs.cluster.lvs_ipvs_services }}"
+    services: "{{ lvs_virtual_services }}"
 
 - name: Own everything on two VIPs, remove what is not listed there
   lvs.cluster.ipvs_table:
@@ -195,13 +199,20 @@ from ansible_collections.lvs.cluster.plugins.module_utils._runner import run_mod
 def main():
     module = AnsibleModule(
         argument_spec={
-            "services": {"type": "list", "elements": "dict", "required": True},
+            # validated by the one validator (in the action plugin, which sends _desired instead, or here when the
+            # module runs without it), not by AnsibleModule
+            "services": {"type": "list", "elements": "dict"},
             "purge": {"type": "bool", "default": False},
             "scope": {"type": "list", "elements": "str"},
             "load_module": {"type": "bool", "default": True},
             "read_thresholds": {"type": "str", "default": "auto", "choices": ["auto", "always"]},
             "report_limit": {"type": "int", "default": 1000},
+            # megabytes for a big table: not logged (no_log), never echoed
+            "_desired": {"type": "str", "no_log": True},
+            "_thresholds": {"type": "str", "no_log": True},
+            "_schedulers": {"type": "list", "elements": "str"},
         },
+        required_one_of=[["services", "_desired"]],
         supports_check_mode=True,
     )
     run_module(module, lambda: run_table(module))

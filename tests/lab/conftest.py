@@ -198,6 +198,11 @@ def _check_host() -> None:
         pytest.fail(f"lab tools missing: {', '.join(missing)} (run `make deps`)", pytrace=False)
 
 
+def pytest_report_header(config):
+    release = os.environ.get("LVSLAB_RELEASE") or "bookworm"
+    return f"lab release: {release} (Debian {dict(bookworm=12, trixie=13).get(release, '?')}; LVSLAB_RELEASE)"
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "lab: needs the VM/container lab (root, qemu, podman)")
 

@@ -45,8 +45,8 @@ SETUP = f"""
         scope: [{VIP1}, {VIP2}]
         purge: true
         services:
-          - {{address: {VIP1}, port: {PORT}, scheduler: rr, real_servers: [{{address: {RS1}}}, {{address: {RS2}}}]}}
-          - {{address: {VIP2}, port: {PORT}, scheduler: rr, real_servers: [{{address: {RS2}}}]}}
+          - {{name: ssh1, address: {VIP1}, port: {PORT}, scheduler: rr, real_servers: [{{address: {RS1}}}, {{address: {RS2}}}]}}
+          - {{name: ssh2, address: {VIP2}, port: {PORT}, scheduler: rr, real_servers: [{{address: {RS2}}}]}}
     - name: Drained
       lvs.cluster.ipvs_real_server: {{address: {VIP1}, port: {PORT}, server_address: {RS2}, state: drained}}
       register: drained

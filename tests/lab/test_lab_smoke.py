@@ -1,12 +1,17 @@
 """Smoke test of the lab itself: boot the smoke topology, prove each kind of host does what the
 other suites rely on (IPVS in the VM, sysctls in a container, client reachability, Ansible over
 ssh and podman), then tear down and prove nothing recorded is left - also after a failed `up`."""
+import os
+import subprocess
 import textwrap
 import time
 
 import pytest
 
-from conftest import DEFAULT_TOPOLOGY, LabHandle
+from conftest import DEFAULT_TOPOLOGY, LVSLAB, LabHandle
+
+RELEASE = os.environ.get("LVSLAB_RELEASE") or "bookworm"  # what smoke.yml (no release: key) runs on
+VERSION = {"bookworm": "12", "trixie": "13"}
 
 pytestmark = pytest.mark.lab
 
@@ -26,12 +31,36 @@ def test_inventory_shape(smoke):
     assert set(inv["lab_clients"]["hosts"]) == {"cl1"}
     rs1 = smoke.hostvars("rs1")
     assert rs1["lvs_real_server_address"] == "192.0.2.11"
+    assert rs1["lvs_real_server_address6"] == "2001:db8:1::11"
+    assert {h: smoke.hostvars(h).get("lab_release") for h in ("dir1", "rs1", "rs2", "cl1")} == \
+        {"dir1": RELEASE, "rs1": RELEASE, "rs2": RELEASE, "cl1": None}
+    assert smoke.hostvars("cl1")["lab_routes"] == [{"to": "2001:db8:5::/64", "via": "2001:db8:1::2"}]
     assert rs1["ansible_connection"] == "containers.podman.podman"
     cl1 = smoke.hostvars("cl1")
     assert "ansible_connection" not in cl1 and cl1["lab_netns"].startswith("lvslab-")
     dir1 = smoke.hostvars("dir1")
     assert dir1["lab_macs"]["front"] == "52:54:00:01:00:01"
     assert dir1["lab_front_interface"] == "eth1"
+
+
+def test_hosts_run_the_release(smoke):
+    """The VM and the containers run the Debian release the lab was asked for (LVSLAB_RELEASE)."""
+    for host in ("dir1", "rs1"):
+        osr = smoke.exec(host, ". /etc/os-release; echo $VERSION_CODENAME $VERSION_ID").stdout.split()
+        assert osr == [RELEASE, VERSION[RELEASE]], (host, osr)
+    kernel = smoke.exec("dir1", "uname -r").stdout.strip()
+    print(f"smoke lab on Debian {VERSION[RELEASE]} ({RELEASE}), director kernel {kernel}")
+    assert kernel.startswith({"bookworm": "6.1.", "trixie": "6.12."}[RELEASE]), kernel
+    # systemd-networkd runs in the containers too (trixie's needs CAP_SYS_ADMIN in the container's init)
+    assert smoke.exec("rs1", "systemctl is-active systemd-networkd", check=False).stdout.strip() == "active"
+
+
+def test_routes_from_the_topology(smoke):
+    """`routes:` reach the client (ip route, set from outside) and the VM (networkd [Route])."""
+    out = smoke.client_exec("cl1", "ip -6 route show 2001:db8:5::/64").stdout
+    assert "via 2001:db8:1::2" in out, out
+    out = smoke.exec("dir1", "ip -6 route show 2001:db8:6::/64").stdout
+    assert "via 2001:db8:2::11 dev eth2" in out, out
 
 
 def test_ipvs_in_director_vm(smoke):
@@ -77,6 +106,55 @@ def test_ansible_reaches_vm_and_containers(smoke, tmp_path):
     for host in ("dir1", "rs1", "rs2"):
         assert f"{host}" in out and "failed=0" in out
     assert out.count("ok=3") == 3, out
+
+
+def test_reboot_and_restart(smoke):
+    """`lvslab reboot` (from inside) and `restart` (power cycle) bring a VM and a container back
+    with their addresses; a VM's QEMU keeps its PID on reboot and gets a new one on restart."""
+    def boot_id(host):
+        return smoke.exec(host, "cat /proc/sys/kernel/random/boot_id").stdout.strip()
+
+    def qemu_pid():
+        return smoke.recorded["vms"]["dir1"]["pid"]
+
+    smoke._snapshot()
+    before, pid = boot_id("dir1"), qemu_pid()
+    smoke.cli("reboot", "dir1")
+    smoke._snapshot()
+    assert boot_id("dir1") != before and qemu_pid() == pid
+    before = boot_id("dir1")
+    smoke.cli("restart", "dir1")
+    smoke._snapshot()
+    assert boot_id("dir1") != before and qemu_pid() != pid
+    assert "192.0.2.2/24" in smoke.exec("dir1", "ip -br addr show eth1").stdout
+    for cmd in ("reboot", "restart"):
+        smoke.exec("rs1", "touch /run/lvslab-test-before")  # /run is a tmpfs: gone after a new start
+        smoke.cli(cmd, "rs1")
+        assert smoke.exec("rs1", "systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded")
+        assert smoke.exec("rs1", "test -e /run/lvslab-test-before", check=False).returncode == 1, cmd
+    smoke.client_exec("cl1", "ping -c 1 -W 3 192.0.2.11")
+    smoke.client_exec("cl1", "ping -c 1 -W 3 192.0.2.2")
+    p = smoke.cli("reboot", "cl1", check=False)
+    assert p.returncode == 1 and "nothing to reboot" in p.stderr
+
+
+def test_env_lets_playbooks_run_by_hand(smoke):
+    """`eval "$(lvslab env)"` in a shell without any ANSIBLE_* variable nor the venv on PATH is all a
+    user needs to run the collection's playbooks by FQCN against the lab, from any directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    script = (f'eval "$({LVSLAB} --name {smoke.name} env)" && cd / && '
+              "ansible-playbook lvs.cluster.verify --syntax-check && "
+              "ansible lab_vms:lab_containers -m ansible.builtin.ping -o")
+    p = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert all(f"{h} | SUCCESS" in p.stdout for h in ("dir1", "rs1", "rs2")), p.stdout
+
+
+def test_lab_podman(smoke):
+    """`lvslab podman ...` reaches the lab's private podman storage (plain podman does not)."""
+    out = smoke.cli("podman", "ps", "-a", "--filter", f"label=lvslab={smoke.name}", "--format", "{{.Names}}").stdout
+    assert sorted(out.split()) == [f"{smoke.name}-rs1", f"{smoke.name}-rs2"], out
 
 
 def test_down_leaves_nothing(smoke):

@@ -41,6 +41,25 @@ def test_verify_balances(pair):
         assert re.search(rf"web-(dr|nat)\s+\S+\s+{host}\s+1\s+(\d+)", p.stdout), f"{host} missing from the table"
 
 
+def test_status_view(pair):
+    """playbooks/status.yml: one table across both directors; the MASTER is the director that holds
+    the VIPs (keepalived's MASTER), every real server is shown with its weight and counters."""
+    p = pair.run_playbook(PLAYBOOKS / "status.yml", inventories=[EXAMPLE])
+    print(p.stdout[-4000:])
+    holder = [d for d in ("dir1", "dir2") if pair.exec(d, "ip -o addr show to 192.0.2.10").stdout.strip()]
+    assert len(holder) == 1, holder
+    assert re.search(r"SERVICE\s+NAME\s+MASTER\s+FROM\s+REAL SERVER\s+FWD\s+WEIGHT\s+ACTIVE\s+INACTIVE\s+CPS", p.stdout)
+    for service, name, servers, fwd in (
+        ("tcp/192.0.2.10:80", "web-dr", ("192.0.2.11:80", "192.0.2.12:80"), "direct"),
+        ("tcp/192.0.2.20:80", "web-nat", ("198.51.100.11:8080", "198.51.100.12:8080"), "masquerade"),
+    ):
+        for server in servers:
+            row = rf"{re.escape(service)}\s+{name}\s+{holder[0]}\s+{holder[0]}\s+{re.escape(server)}\s+{fwd}\s+1\s+\d+\s+\d+\s+\d+"
+            assert re.search(row, p.stdout), (row, p.stdout[-3000:])
+    assert not re.search(r"\s(direct|masquerade)\s+\d+!\s", p.stdout), "a weight differs between the directors"
+    assert all(v["changed"] == 0 for v in recap(p.stdout).values())
+
+
 def test_idempotent(pair):
     p = pair.run_playbook(PLAYBOOKS / "site.yml", inventories=[EXAMPLE])
     r = recap(p.stdout)

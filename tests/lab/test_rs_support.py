@@ -6,15 +6,8 @@ wipes the runtime state the roles created (addresses on lo, ARP sysctls, arptabl
 then restarts the container; whatever comes back came from the persistent configuration.
 """
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "lab"))
-from lvslab import podman as _podman  # noqa: E402
 
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -69,22 +62,18 @@ def container_name(lab, host: str) -> str:
 
 
 def reboot_container(lab, host: str, wipe: str) -> None:
-    """Wipe the runtime state (shell snippet ``wipe``), restart the container, wait for systemd."""
+    """Wipe the runtime state (shell snippet ``wipe``), then `lvslab reboot` the container (podman
+    restart; it waits until systemd is up again)."""
     lab.exec(host, wipe)
-    subprocess.run(_podman.podman("restart", "-t", "5", container_name(lab, host)), check=True,
-                   capture_output=True, text=True, timeout=180)
-    wait_for(lambda: lab.exec(host, "systemctl is-system-running", check=False).stdout.strip()
-             in ("running", "degraded"), what=f"{host} booted")
+    lab.cli("reboot", host, timeout=300)
+    assert lab.exec(host, "systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded")
 
 
 def reboot_vm(lab, host: str, timeout: float = 300) -> None:
-    """Reboot a lab VM from inside and wait until it runs again (a new boot_id, systemd up)."""
+    """`lvslab reboot` a lab VM (systemctl reboot inside; the CLI waits for a new boot_id and systemd up)."""
     boot_id = lab.exec(host, "cat /proc/sys/kernel/random/boot_id").stdout
-    lab.exec(host, "systemctl reboot", check=False)
-    wait_for(lambda: lab.exec(host, "cat /proc/sys/kernel/random/boot_id", check=False).stdout not in ("", boot_id),
-             timeout, 5, what=f"{host} rebooted")
-    wait_for(lambda: lab.exec(host, "systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"),
-             timeout, 5, what=f"{host} booted")
+    lab.cli("reboot", host, timeout=timeout + 60)
+    assert lab.exec(host, "cat /proc/sys/kernel/random/boot_id").stdout not in ("", boot_id)
 
 
 def test_recap_parser():

@@ -3,12 +3,13 @@ temporary ``ansible_collections/lvs/cluster`` so that ``lvs.cluster.*`` roles an
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = Path(sys.executable).parent  # .venv, or a .venv-core* venv (make core-test)
 PLAYBOOKS = ROOT / "playbooks"
 EXAMPLES = {
     # name: inventories (in order); the lab example needs the lab's addresses (a stand-in here)

@@ -1,11 +1,13 @@
 """Every example inventory under playbooks/inventories/ is exercised: the playbooks parse with it,
 its service model normalises and its groups match (site.yml's first play, controller only), the
 verify plan derives a target per probe-able service, and the rolling plan accepts serial 1."""
+import re
+
 import pytest
 
 from conftest import EXAMPLES, PLAYBOOKS
 
-PLAYS = ["site.yml", "rolling.yml", "verify.yml", "lab-backends.yml"]
+PLAYS = ["site.yml", "rolling.yml", "verify.yml", "status.yml", "lab-backends.yml"]
 
 
 def test_every_example_inventory_is_listed_here():
@@ -70,3 +72,53 @@ def test_site_orders_real_servers_before_directors(ansible_playbook):
     rs = [i for i, n in enumerate(names) if "real servers" in n]
     director = [i for i, n in enumerate(names) if n.startswith("Directors")]
     assert rs and director and max(rs) < min(director), names
+
+
+BAD_MODEL = ("all:\n  children:\n    lvs_directors:\n      hosts:\n        lb1: {ansible_host: 203.0.113.2}\n"
+             "    lvs_dr_real_servers:\n      hosts:\n        web1: {lvs_real_server_address: 192.0.2.11}\n"
+             "  vars:\n    lvs_virtual_services:\n      - {name: web, address: 192.0.2.10, port: 80, persistence: {timout: 60},"
+             " real_servers: [{host: web1}]}\n")
+
+
+def test_a_model_error_is_the_first_line_from_the_controller(ansible_playbook, tmp_path):
+    (tmp_path / "hosts.yml").write_text(BAD_MODEL)
+    p = ansible_playbook(PLAYBOOKS / "site.yml", [tmp_path / "hosts.yml"], check=False)
+    assert p.returncode != 0
+    out = p.stdout + p.stderr
+    fatal = [line for line in out.splitlines() if "FAILED!" in line]
+    assert fatal == ["fatal: [localhost]: FAILED! => "], out[-3000:]
+    # the error line: ansible-core's "Task failed: Action failed:" and then the field's path, no finalization prefix
+    errors = [line for line in out.splitlines() if line.startswith("[ERROR]")]
+    assert errors[0].startswith("[ERROR]: Task failed: Action failed: lvs_virtual_services[0].persistence.timout: unknown key 'timout'"), errors
+    assert "Finalization of task args" not in out and "lb1" not in errors[0]
+    assert "Could not match supplied host pattern" not in out
+    # nothing ran on any host: the plays after the check never started
+    assert "PLAY [DR real servers" not in p.stdout
+
+
+def test_groups_the_inventory_lacks_give_no_warning(ansible_playbook):
+    # the dr example has no NAT, TUN or Windows real servers
+    p = ansible_playbook(PLAYBOOKS / "site.yml", EXAMPLES["dr"], "--list-hosts")
+    assert "Could not match supplied host pattern" not in p.stdout + p.stderr, p.stderr
+    assert "lvs_tun_real_servers" not in p.stdout + p.stderr
+
+
+def test_verify_names_persistence_as_the_reason_a_service_sticks(ansible_playbook, tmp_path):
+    """A persistent service (scheduler wlc) is shown, not judged, because of its persistence: the note
+    names persistence and its timeout, never the scheduler; a hashing scheduler names the scheduler."""
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  children:\n    lvs_directors:\n      hosts:\n        lb1: {ansible_host: 203.0.113.2}\n"
+        "    lvs_dr_real_servers:\n      hosts:\n        web1: {lvs_real_server_address: 192.0.2.11}\n"
+        "  vars:\n    lvs_virtual_services:\n"
+        "      - {name: sticky, address: 192.0.2.10, port: 80, scheduler: wlc, forwarding: direct,"
+        " persistence: {timeout: 1800}, real_servers: [{host: web1}]}\n"
+        "      - {name: hashed, address: 192.0.2.20, port: 80, scheduler: sh, forwarding: direct,"
+        " real_servers: [{host: web1}]}\n"
+        "      - {name: plain, address: 192.0.2.30, port: 80, scheduler: wlc, forwarding: direct,"
+        " real_servers: [{host: web1}]}\n")
+    p = ansible_playbook(PLAYBOOKS / "verify.yml", [tmp_path / "hosts.yml"], "--tags", "verify_plan", "-v")
+    out = " ".join(p.stdout.split())
+    notes = dict(re.findall(r"name: (sticky|hashed|plain) note: '?([^']*?)'? url:", out))
+    assert notes == {"sticky": "persistence (timeout 1800 s): one client sticks to one real server, distribution not judged",
+                     "hashed": "scheduler sh (hashing/locality): one client sticks to one real server, distribution not judged",
+                     "plain": ""}, out[-4000:]

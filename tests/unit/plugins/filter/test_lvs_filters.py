@@ -33,7 +33,7 @@ def test_pipeline():
 
 def test_errors_are_filter_errors_naming_service_and_field():
     bad = [dict(MODEL[0]), dict(MODEL[1], scheduler="fastest")]
-    with pytest.raises(AnsibleFilterError, match=r"lvs_virtual_services: service 'api' \(#1\): scheduler: 'fastest'"):
+    with pytest.raises(AnsibleFilterError, match=r"^lvs_virtual_services\[1\]\.scheduler: 'fastest' is not one of .* \(service 'api'\)$"):
         lvs_services.lvs_services(bad, HOSTVARS)
     with pytest.raises(AnsibleFilterError, match=r"lvs_host_vips: forwarding: 'bridge'"):
         lvs_host_vips.lvs_host_vips(lvs_services.lvs_services(MODEL, HOSTVARS), "rs1", "bridge")

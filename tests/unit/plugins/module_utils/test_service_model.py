@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from ansible.module_utils.common.validation import check_type_bool
 
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs as ipvs
 from ansible_collections.lvs.cluster.plugins.module_utils._service_model import (
@@ -100,36 +101,37 @@ def test_address_canonicalised_and_explicit_address_overrides_host():
 @pytest.mark.parametrize(
     ("over", "match"),
     [
-        ({"scheduler": "fastest"}, r"service 'web' \(#0\): scheduler: 'fastest' is not an IPVS scheduler"),
-        ({"forwarding": "bridge"}, r"service 'web' \(#0\): forwarding: 'bridge' is not one of"),
-        ({"protocol": "icmp"}, r"protocol: 'icmp' is not one of tcp, udp, sctp"),
-        ({"port": 70000}, r"port: 70000 is out of range 0-65535"),
-        ({"port": None}, r"port: required with address"),
-        ({"port": 0}, r"port: 0 \(all ports\) needs persistence"),
-        ({"address": "192.0.2.300"}, r"address: '192.0.2.300' is not an IPv4 or IPv6 address"),
-        ({"address": None}, r"address: required"),
-        ({"check": {"type": "http_get"}}, r"check.type: 'http_get' is not one of tcp, http, https"),
-        ({"check": {"type": "tcp", "path": "/x"}}, r"check: unknown key\(s\) path"),
-        ({"check": {"type": "http", "status": 999}}, r"check.status: 999 is out of range"),
-        ({"check": {"type": "http", "digest": "abc"}}, r"check.digest: 'abc' is not an MD5"),
-        ({"check": {"type": "misc"}}, r"check.path: a misc check needs the script"),
-        ({"check": {"type": "dns", "query_type": "ANY"}}, r"check.query_type: 'ANY' is not one of"),
-        ({"sched_flags": ["sh-port"]}, r"sched_flags: 'sh-port' applies to the sh scheduler, not 'wrr'"),
-        ({"sched_flags": ["fast"]}, r"sched_flags: 'fast' is not one of"),
-        ({"persistence": {"timeout": 60, "netmask": "255.0.255.0"}}, r"persistence.netmask: '255.0.255.0' is not an IPv4 netmask"),
-        ({"persistence_engine": "sip"}, r"persistence_engine: 'sip' needs persistence"),
-        ({"one_packet": True}, r"one_packet: one-packet scheduling applies to UDP"),
-        ({"delay_loop": 0}, r"delay_loop: 0 is out of range"),
-        ({"colour": "red"}, r"service: unknown key\(s\) colour"),
-        ({"name": None}, r"service #0: name: required"),
-        ({"real_servers": None}, r"real_servers: required"),
-        ({"address": None, "fwmark": 5}, r"port: a fwmark service has no port"),
-        ({"fwmark": 5}, r"fwmark: give either fwmark or address, not both"),
-        ({"tunnel": {"type": "ipip"}}, r"tunnel: tunnel options given but forwarding is 'direct'"),
-        ({"vips": ["192.0.2.11"]}, r"vips: 192.0.2.11: only fwmark services list vips"),
-        ({"sorry_server": {"address": "nowhere"}}, r"sorry_server.address: 'nowhere' is not an IPv4 or IPv6"),
-        ({"quorum": {"quorum": 0}}, r"quorum.quorum: 0 is out of range"),
-        ({"inhibit_on_failure": "maybe"}, r"inhibit_on_failure: expected a boolean, got 'maybe'"),
+        ({"scheduler": "fastest"}, r"^lvs_virtual_services\[0\]\.scheduler: 'fastest' is not one of rr, wrr, .* \(service 'web'\)$"),
+        ({"forwarding": "bridge"}, r"^lvs_virtual_services\[0\]\.forwarding: 'bridge' is not one of direct, dr, "),
+        ({"protocol": "icmp"}, r"^lvs_virtual_services\[0\]\.protocol: 'icmp' is not one of tcp, udp, sctp"),
+        ({"port": 70000}, r"^lvs_virtual_services\[0\]\.port: 70000 is out of range 0-65535"),
+        ({"port": None}, r"^lvs_virtual_services\[0\]\.port: required with address"),
+        ({"port": 0}, r"^lvs_virtual_services\[0\]\.port: 0 \(all ports\) needs persistence"),
+        ({"address": "192.0.2.300"}, r"^lvs_virtual_services\[0\]\.address: '192.0.2.300' is not an IPv4 or IPv6 address"),
+        ({"address": None}, r"^lvs_virtual_services\[0\]\.address: required"),
+        ({"check": {"type": "http_get"}}, r"^lvs_virtual_services\[0\]\.check\.type: 'http_get' is not one of tcp, http, https"),
+        ({"check": {"type": "tcp", "path": "/x"}}, r"^lvs_virtual_services\[0\]\.check\.path: '/x': does not apply to a tcp check"),
+        ({"check": {"type": "http", "status": 999}}, r"^lvs_virtual_services\[0\]\.check\.status: 999 is out of range 100-599"),
+        ({"check": {"type": "http", "digest": "abc"}}, r"^lvs_virtual_services\[0\]\.check\.digest: 'abc' is not an MD5"),
+        ({"check": {"type": "misc"}}, r"^lvs_virtual_services\[0\]\.check\.path: required: a misc check needs the command"),
+        ({"check": {"type": "dns", "query_type": "ANY"}}, r"^lvs_virtual_services\[0\]\.check\.query_type: 'ANY' is not one of"),
+        ({"sched_flags": ["sh-port"]}, r"^lvs_virtual_services\[0\]\.sched_flags\[0\]: 'sh-port' is a flag of the sh scheduler, not of 'wrr'"),
+        ({"sched_flags": ["fast"]}, r"^lvs_virtual_services\[0\]\.sched_flags\[0\]: 'fast' is not one of"),
+        ({"persistence": {"timeout": 60, "netmask": "255.0.255.0"}},
+         r"^lvs_virtual_services\[0\]\.persistence\.netmask: '255.0.255.0' is not a contiguous IPv4 netmask"),
+        ({"persistence_engine": "sip"}, r"^lvs_virtual_services\[0\]\.persistence_engine: 'sip' needs persistence"),
+        ({"one_packet": True}, r"^lvs_virtual_services\[0\]\.one_packet: True: one-packet scheduling applies to UDP"),
+        ({"delay_loop": 0}, r"^lvs_virtual_services\[0\]\.delay_loop: 0 is out of range"),
+        ({"colour": "red"}, r"^lvs_virtual_services\[0\]\.colour: unknown key 'colour'; allowed: name, address, "),
+        ({"name": None}, r"^lvs_virtual_services\[0\]\.name: required$"),
+        ({"real_servers": None}, r"^lvs_virtual_services\[0\]\.real_servers: required"),
+        ({"address": None, "fwmark": 5}, r"^lvs_virtual_services\[0\]\.port: 80: a fwmark service has no port"),
+        ({"fwmark": 5}, r"^lvs_virtual_services\[0\]\.fwmark: 5 given with address '192.0.2.10': give either fwmark or address, not both"),
+        ({"tunnel": {"type": "ipip"}}, r"^lvs_virtual_services\[0\]\.tunnel: \{'type': 'ipip'\}: tunnel options given but forwarding is 'direct'"),
+        ({"vips": ["192.0.2.11"]}, r"^lvs_virtual_services\[0\]\.vips\[0\]: '192.0.2.11': only fwmark services list vips"),
+        ({"sorry_server": {"address": "nowhere"}}, r"^lvs_virtual_services\[0\]\.sorry_server\.address: 'nowhere' is not an IPv4 or IPv6"),
+        ({"quorum": {"quorum": 0}}, r"^lvs_virtual_services\[0\]\.quorum\.quorum: 0 is out of range"),
+        ({"inhibit_on_failure": "maybe"}, r"^lvs_virtual_services\[0\]\.inhibit_on_failure: 'maybe' is not a boolean"),
     ],
 )
 def test_service_errors_name_service_field_and_value(over, match):
@@ -139,19 +141,19 @@ def test_service_errors_name_service_field_and_value(over, match):
 @pytest.mark.parametrize(
     ("servers", "match"),
     [
-        ([{"weight": 1}], r"real_servers\[0\]: needs host .* or address"),
+        ([{"weight": 1}], r"^lvs_virtual_services\[0\]\.real_servers\[0\]: needs host .* or address"),
         ([{"host": "nohost"}], r"real_servers\[0\].host: host 'nohost' is not in the inventory"),
         ([{"host": "noaddr"}], r"real_servers\[0\].host: host 'noaddr' has neither lvs_real_server_address nor ansible_host"),
         ([{"host": "badaddr"}], r"ansible_host='web.example' is not an IP address"),
         ([{"address": "192.0.2.21", "port": 8080}], r"real_servers\[0\].port: 8080 differs from the service port 80: direct"),
         ([{"address": "192.0.2.21", "weight": -1}], r"real_servers\[0\].weight: -1 is out of range 0-65535"),
         ([{"address": "192.0.2.21", "weight": 70000}], r"weight: 70000 is out of range"),
-        ([{"address": "2001:db8::1"}], r"real_servers\[0\].address: 2001:db8::1 is ipv6 but the service is ipv4"),
-        ([{"address": "192.0.2.21"}, {"host": "web1"}], r"real_servers\[1\]: 192.0.2.21 port 80 is already real_servers\[0\]"),
+        ([{"address": "2001:db8::1"}], r"real_servers\[0\].address: '2001:db8::1' is ipv6 but the service is ipv4"),
+        ([{"address": "192.0.2.21"}, {"host": "web1"}], r"real_servers\[1\]: 'web1' port 80 is already real_servers\[0\]"),
         ([{"address": "192.0.2.21", "forwarding": "carrier-pigeon"}], r"real_servers\[0\].forwarding: 'carrier-pigeon'"),
         ([{"address": "192.0.2.21", "upper_threshold": 10, "lower_threshold": 20}], r"lower_threshold: 20 is above upper_threshold 10"),
-        ([{"address": "192.0.2.21", "check": {"type": "ping", "path": "/"}}], r"real_servers\[0\].check: unknown key\(s\) path"),
-        ([{"address": "192.0.2.21", "tunnel": {"type": "gre"}}], r"tunnel options given but forwarding is 'direct'"),
+        ([{"address": "192.0.2.21", "check": {"type": "ping", "path": "/"}}], r"real_servers\[0\]\.check\.path: '/': does not apply to a ping check"),
+        ([{"address": "192.0.2.21", "tunnel": {"type": "gre"}}], r"tunnel: \{'type': 'gre'\}: tunnel options given but forwarding is 'direct'"),
     ],
 )
 def test_real_server_errors(servers, match):
@@ -163,8 +165,9 @@ def test_host_without_hostvars_is_an_error():
 
 
 def test_duplicates_across_services():
-    fails(r"service 'b' \(#1\): name: 'b'|service 'web' \(#1\): name: 'web' is already used by service #0", WEB, svc())
-    fails(r"service 'web2' \(#1\): address: duplicate virtual service tcp 192.0.2.10:80 \(already in service 'web'\)", WEB, svc(name="web2"))
+    fails(r"^lvs_virtual_services\[1\]\.name: 'web' is already the name of lvs_virtual_services\[0\]$", WEB, svc())
+    fails(r"^lvs_virtual_services\[1\]\.address: duplicate virtual service tcp 192.0.2.10:80 \(already in service 'web'\) \(service 'web2'\)$",
+          WEB, svc(name="web2"))
     # same VIP:port on another protocol is a different virtual service
     assert len(norm(WEB, svc(name="web-udp", protocol="udp", check={"type": "udp"}))) == 2
     fails(r"fwmark: duplicate virtual service fwmark 5 ipv4",
@@ -181,10 +184,10 @@ def test_nat_port_mapping_and_port_rules():
     assert has_forwarding([nat], "nat")
     assert not has_forwarding([nat], "direct")
     # fwmark NAT: the real server must say which port
-    fails(r"real_servers\[0\].port: a NAT real server of a service without a port",
+    fails(r"real_servers\[0\]\.port: required: a NAT real server of a service without a port",
           {"name": "m", "fwmark": 7, "forwarding": "masquerade", "real_servers": [{"address": "198.51.100.31"}]})
     # DR fwmark real server: no port; a port-based check then needs connect_port
-    fails(r"real_servers\[0\].check.connect_port: a tcp check of a real server without a port needs connect_port",
+    fails(r"real_servers\[0\]\.check\.connect_port: required: a tcp check of a real server without a port needs connect_port",
           {"name": "m", "fwmark": 7, "real_servers": [{"address": "192.0.2.21"}]})
     (mark,) = norm({"name": "m", "fwmark": 7, "vips": ["192.0.2.50", "192.0.2.51"], "check": {"type": "tcp", "connect_port": 80},
                     "real_servers": [{"address": "192.0.2.21"}]})
@@ -204,6 +207,18 @@ def test_persistence_and_flags():
     fails(r"persistence.granularity: 16 conflicts with persistence.netmask", svc(persistence={"netmask": 24, "granularity": 16}))
 
 
+def test_netmask_and_granularity_are_compared_as_masks():
+    # one setting under two names: a prefix length and the dotted mask it stands for agree
+    (web,) = norm(svc(persistence={"netmask": 24, "granularity": "255.255.255.0"}))
+    assert web["persistence"] == {"timeout": 300, "netmask": "255.255.255.0"}
+    (web,) = norm(svc(persistence={"netmask": "255.255.0.0", "granularity": " 16"}))
+    assert web["persistence"]["netmask"] == "255.255.0.0"
+    fails(r"persistence.granularity: '255.255.255.0' conflicts with persistence.netmask 16",
+          svc(persistence={"netmask": 16, "granularity": "255.255.255.0"}))
+    # a bad granularity is named as such, also beside a good netmask
+    fails(r"persistence.granularity: '255.0.255.0' is not a contiguous", svc(persistence={"netmask": 24, "granularity": "255.0.255.0"}))
+
+
 def test_group_service():
     (grp,) = norm({"name": "g", "port": 443, "group": [{"address": "192.0.2.10"}, {"address": "192.0.2.11"}, {"fwmark": 9}],
                    "check": {"type": "tcp", "connect_port": 443}, "real_servers": [{"host": "web1"}]})
@@ -211,14 +226,17 @@ def test_group_service():
     assert [virtual_server_key(m) for m in grp["virtual_servers"]] == ["tcp 192.0.2.10:443", "tcp 192.0.2.11:443", "fwmark 9 ipv4"]
     assert grp["vips"] == ["192.0.2.10", "192.0.2.11"]
     assert grp["real_servers"][0]["port"] == 443
-    fails(r"group: mixes address families", {"name": "g", "port": 1, "group": [{"address": "192.0.2.10"}, {"address": "2001:db8::1"}], "real_servers": []})
-    fails(r"group: a service gives either group or address", {"name": "g", "address": "192.0.2.1", "port": 1, "group": [{"fwmark": 1}], "real_servers": []})
-    fails(r"group\[0\]: unknown key\(s\) weight", {"name": "g", "port": 1, "group": [{"address": "192.0.2.1", "weight": 1}], "real_servers": []})
+    fails(r"^lvs_virtual_services\[0\]\.group: mixes address families",
+          {"name": "g", "port": 1, "group": [{"address": "192.0.2.10"}, {"address": "2001:db8::1"}], "real_servers": []})
+    fails(r"^lvs_virtual_services\[0\]\.group: a service gives either group or address",
+          {"name": "g", "address": "192.0.2.1", "port": 1, "group": [{"fwmark": 1}], "real_servers": []})
+    fails(r"^lvs_virtual_services\[0\]\.group\[0\]\.weight: unknown key 'weight'",
+          {"name": "g", "port": 1, "group": [{"address": "192.0.2.1", "weight": 1}], "real_servers": []})
     # DR cannot map ports: every member must use the real servers' port
     fails(r"real_servers\[0\].port: direct forwarding cannot map ports: group members use port\(s\) 443, 8443",
           {"name": "g", "port": 443, "group": [{"address": "192.0.2.10"}, {"address": "192.0.2.11", "port": 8443}], "real_servers": [{"host": "web1"}]})
     # a group member clashes with a plain service
-    fails(r"service 'g' \(#1\): address: duplicate virtual service tcp 192.0.2.10:80",
+    fails(r"^lvs_virtual_services\[1\]\.address: duplicate virtual service tcp 192.0.2.10:80",
           WEB, {"name": "g", "port": 80, "group": [{"address": "192.0.2.10"}], "real_servers": []})
 
 
@@ -228,9 +246,9 @@ def test_tunnel_options():
     assert tun["method"] == "TUN"
     assert tun["real_servers"][0]["tunnel"] == {"type": "gue", "port": 6080, "checksum": "remcsum"}
     assert tun["real_servers"][1]["tunnel"] == {"type": "gre", "port": None, "checksum": "csum"}
-    fails(r"tunnel.port: a GUE tunnel needs a port", svc(forwarding="tunnel", tunnel={"type": "gue"}))
-    fails(r"tunnel.checksum: checksum options apply to gue and gre", svc(forwarding="tunnel", tunnel={"checksum": "csum"}))
-    fails(r"tunnel.port: only a gue tunnel takes a port", svc(forwarding="tunnel", tunnel={"type": "gre", "port": 1}))
+    fails(r"tunnel\.port: required: a GUE tunnel needs the port", svc(forwarding="tunnel", tunnel={"type": "gue"}))
+    fails(r"tunnel.checksum: 'csum': checksum options apply to gue and gre", svc(forwarding="tunnel", tunnel={"checksum": "csum"}))
+    fails(r"tunnel.port: 1: only a gue tunnel takes a port", svc(forwarding="tunnel", tunnel={"type": "gre", "port": 1}))
     # TUN may mix families (IPv6 VIP over IPv4 tunnels); DR may not
     (mixed,) = norm({"name": "t6", "address": "2001:db8:1::10", "port": 80, "forwarding": "tunnel", "real_servers": [{"address": "192.0.2.21"}]})
     assert mixed["real_servers"][0]["family"] == "ipv4"
@@ -315,12 +333,12 @@ def test_normalised_output_is_a_fixed_point_for_every_shape():
 def test_top_level_type_errors():
     with pytest.raises(ServiceModelError, match="expected a list of services"):
         normalise_services({"name": "web"})
-    with pytest.raises(ServiceModelError, match=r"service #0: expected a mapping"):
+    with pytest.raises(ServiceModelError, match=r"^lvs_virtual_services\[0\]: expected a mapping, got 'web'"):
         normalise_services(["web"])
     assert normalise_services(None) == []
 
 
-def test_ipvs_services_projection_is_accepted_by_ipvs_model():
+def test_ipvs_view_of_the_model():
     services = norm(
         svc(persistence={"timeout": 60, "netmask": 24}),
         {"name": "g", "port": 443, "group": [{"address": "192.0.2.10"}, {"fwmark": 9}], "check": {"type": "tcp", "connect_port": 443},
@@ -332,8 +350,55 @@ def test_ipvs_services_projection_is_accepted_by_ipvs_model():
     assert [e["name"] for e in flat] == ["web", "g/0", "g/1", "t"]
     assert flat[0]["persistence"] == {"timeout": 60, "netmask": "255.255.255.0"}
     assert flat[2] == {"name": "g/1", "protocol": "tcp", "family": "ipv4", "scheduler": "wlc", "sched_flags": [], "forwarding": "masquerade",
-                       "one_packet": False, "fwmark": 9, "real_servers": [{"address": "198.51.100.31", "port": 8443, "weight": 1,
-                                                                          "forwarding": "masquerade", "upper_threshold": 0, "lower_threshold": 0}]}
-    assert flat[3]["tunnel"] == {"type": "gue", "port": 6080}
-    table, _names = ipvs.table_from_model(flat)
-    assert len(table.services) == 4
+                       "one_packet": False, "check": {"type": "none"}, "fwmark": 9,
+                       "real_servers": [{"address": "198.51.100.31", "port": 8443, "weight": 1, "forwarding": "masquerade", "upper_threshold": 0,
+                                         "lower_threshold": 0}]}
+    assert flat[3]["tunnel"] == {"type": "gue", "port": 6080, "checksum": "nocsum"}
+    table, names = ipvs.table_from_services(services)
+    assert [names[k] for k in table.services] == ["web", "g/0", "g/1", "t"]
+    assert ipvs.save_lines(table) == [
+        "-A -t 192.0.2.10:80 -s wrr -p 60 -M 255.255.255.0",
+        "-a -t 192.0.2.10:80 -r 192.0.2.21:80 -g -w 1",
+        "-a -t 192.0.2.10:80 -r 192.0.2.22:80 -g -w 2",
+        "-a -t 192.0.2.10:80 -r 192.0.2.13:80 -g -w 1",
+        "-A -t 192.0.2.10:443 -s wlc",
+        "-a -t 192.0.2.10:443 -r 198.51.100.31:8443 -m -w 1",
+        "-A -f 9 -s wlc",
+        "-a -f 9 -r 198.51.100.31:8443 -m -w 1",
+        "-A -t 192.0.2.80:80 -s wlc",
+        "-a -t 192.0.2.80:80 -r 192.0.2.21:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-nocsum",
+    ]
+
+
+@pytest.mark.parametrize("value", ["yes", "yes ", " no", "\tOn\n", "TRUE", "f", "1", " 0 ", 1, 0, 1.0, 0.0, True, False,
+                                   "maybe", "", " ", 2, -1, 0.5, "10", "yes please", b"yes", [], ["yes"], {}, None])
+def test_model_booleans_are_ansibles_module_booleans(value):
+    """one_packet (any boolean of the model) takes exactly what a module's type=bool parameter takes
+    (ipvs_service's one_packet): the same value means the same thing through every entry point."""
+    try:
+        expected = check_type_bool(value)
+    except TypeError:
+        expected = None
+    service = {"name": "dns", "address": "192.0.2.53", "port": 53, "protocol": "udp", "one_packet": value, "real_servers": []}
+    if expected is None or value is None:
+        if value is None:  # a null field is an absent one: the default
+            assert norm(service)[0]["one_packet"] is False
+            return
+        with pytest.raises(ServiceModelError) as info:
+            norm(service)
+        assert info.value.path == "lvs_virtual_services[0].one_packet" and info.value.value == value
+        assert "%r is not a boolean" % (value,) in str(info.value)
+    else:
+        assert norm(service)[0]["one_packet"] is expected
+
+
+def test_one_packet_on_a_group_needs_every_member_udp_or_fwmark():
+    # -o is set on every kernel service of the entry: a TCP member beside a fwmark one is refused
+    # by ipvsadm ("One-Packet Scheduling is only for UDP virtual services")
+    mixed = {"name": "g", "one_packet": True, "port": 80, "group": [{"fwmark": 5}, {"address": "192.0.2.10"}], "real_servers": []}
+    fails(r"^lvs_virtual_services\[0\]\.one_packet: True: one-packet scheduling applies to UDP and fwmark services, not to protocol 'tcp' "
+          r"\(group\[1\] is tcp 192.0.2.10:80\)", mixed)
+    (marks,) = norm(dict(mixed, group=[{"fwmark": 5}, {"fwmark": 6}]))
+    assert marks["one_packet"] is True
+    (udp,) = norm(dict(mixed, protocol="udp"))
+    assert udp["one_packet"] is True

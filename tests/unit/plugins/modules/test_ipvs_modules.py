@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.lvs.cluster.plugins.module_utils import _ipvs, _ipvsadm
 from ansible_collections.lvs.cluster.plugins.module_utils._runner import CommandResult, CommandRunner
 from ansible_collections.lvs.cluster.plugins.modules import ipvs_info, ipvs_real_server, ipvs_service, ipvs_table
 
+# ansible-core 2.21 returns `invocation` only when the controller asks for it (INJECT_INVOCATION,
+# default off); before 2.21 always
+INJECTS_ON_REQUEST = "inject_invocation" in PASS_VARS
+INJECT = {"_ansible_inject_invocation": True} if INJECTS_ON_REQUEST else {}
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "ipvsadm")
 WRITES = ("-R", "-A", "-a", "-E", "-e", "-D", "-d", "-C")
 
@@ -50,7 +56,8 @@ class FakeIPVSAdm:
 
     def _changed(self):
         self.save_text = "".join(line + "\n" for line in _ipvs.render_table(self.table))
-        self.save_text = "\n".join(line.split(" -x ")[0] for line in self.save_text.splitlines()) + ("\n" if self.table.services else "")
+        # -Sn has no thresholds; the tunnel options after them stay (a cut at " -x " lost them)
+        self.save_text = "\n".join(re.sub(r" -x \d+ -y \d+", "", line) for line in self.save_text.splitlines()) + ("\n" if self.table.services else "")
         self.thresholds_text = None
 
     def _listing(self, service=None, thresholds=False):
@@ -201,6 +208,25 @@ def test_table_diff_idempotence_and_one_write(kernel, capsys):
     assert (again["diff"]["before"], again["diff"]["after"]) == ("", "")
 
 
+def test_from_the_action_plugin_an_all_new_table_shows_in_the_diff(kernel, capsys):
+    """The action plugin sends the table as a no_log parameter with a header line: a diff that
+    lists the whole desired table is not masked by no_log, and nothing of it is echoed back."""
+    kernel.save_text = ""
+    kernel.table = _ipvs.Table()
+    kernel.thresholds_text = None
+    lines, thresholds, names, schedulers = _ipvsadm.desired_table(TABLE)
+    result = run(ipvs_table, capsys, diff=True, _desired=_ipvsadm.wire_text(lines), _thresholds=_ipvsadm.wire_text(thresholds),
+                 _schedulers=schedulers, **INJECT)
+    assert result["changed"] is True and "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" not in json.dumps(result)
+    wanted = _ipvs.merge_thresholds_lines(_ipvs.parse_save("\n".join(lines)), thresholds)
+    assert _ipvs.parse_save(result["diff"]["after"]) == wanted and result["diff"]["before"] == ""
+    assert result["invocation"]["module_args"].keys() == {"purge", "scope", "load_module", "read_thresholds", "report_limit"}
+    # the module names nothing (the action plugin does, on the controller)
+    assert all("name" not in entry for entry in result["added"])
+    assert _ipvsadm.name_reports(result, names)["added"][0] == {"service": "tcp/192.0.2.10:80", "name": "web"}
+    assert run(ipvs_table, capsys, _desired=_ipvsadm.wire_text(lines), _thresholds=_ipvsadm.wire_text(thresholds))["changed"] is False
+
+
 def test_service_and_real_server_idempotent(kernel, capsys):
     assert run(ipvs_service, capsys, address="192.0.2.10", port=80)["changed"] is False
     assert run(ipvs_real_server, capsys, server_address="192.0.2.12", weight=2, upper_threshold=100, lower_threshold=50, **WEB)["changed"] is False
@@ -210,6 +236,73 @@ def test_service_and_real_server_idempotent(kernel, capsys):
     assert edit["diff"]["before"]["weight"] == 2 and edit["diff"]["after"]["weight"] == 3 and edit["diff"]["before"]["upper_threshold"] == 100
     assert run(ipvs_real_server, capsys, server_address="192.0.2.12", weight=3, **WEB)["changed"] is False
     assert len(kernel.writes) == 1
+
+
+def test_bracketed_ipv6_is_the_same_service(kernel, capsys):
+    """ipvs_service and ipvs_real_server take IPv6 with or without brackets (the form ipvsadm
+    prints); a bracketed IPv4 address is no address, refused naming the parameter and value."""
+    recorded = {"address": "[2001:db8:1::10]", "port": 80}
+    assert run(ipvs_service, capsys, scheduler="nq", **recorded)["changed"] is False
+    assert run(ipvs_real_server, capsys, server_address="[2001:DB8:1::11]", upper_threshold=5, lower_threshold=2, **recorded)["changed"] is False
+    assert kernel.writes == []
+    new = run(ipvs_service, capsys, address=" [2001:db8:1::99] ", port=80)
+    assert new["commands"] == ["-A -t [2001:db8:1::99]:80 -s wlc"]
+    assert run(ipvs_service, capsys, address="2001:db8:1::99", port=80)["changed"] is False
+    for module, args, param, value in (
+        (ipvs_service, {"address": "[192.0.2.10]", "port": 80}, "address", "[192.0.2.10]"),
+        (ipvs_service, {"address": "[2001:db8:1::10", "port": 80}, "address", "[2001:db8:1::10"),
+        (ipvs_real_server, {"address": "2001:db8:1::10", "port": 80, "server_address": "[[2001:db8:1::11]]"}, "server_address", "[[2001:db8:1::11]]"),
+    ):
+        result = run(module, capsys, **args)
+        assert result["failed"] is True and result["msg"].startswith(param + ": ") and repr(value) in result["msg"], result
+    assert len(kernel.writes) == 1
+
+
+def test_real_server_forwarding_spellings_are_the_models(kernel, capsys):
+    """forwarding takes what the model takes (dr, nat, tun...): the same word means the same
+    destination through ipvs_table and ipvs_real_server."""
+    assert run(ipvs_real_server, capsys, server_address="192.0.2.12", forwarding="dr", weight=2, upper_threshold=100, lower_threshold=50,
+               **WEB)["changed"] is False
+    table = [{"name": "web", "address": "192.0.2.10", "port": 80, "forwarding": "dr",
+              "real_servers": [{"address": "192.0.2.11", "forwarding": "route"}, dict(WEB_12, forwarding="gatewaying")]}]
+    assert run(ipvs_table, capsys, services=table)["changed"] is False
+    assert kernel.writes == []
+    for module, args in ((ipvs_real_server, dict(WEB, server_address="192.0.2.12")), (ipvs_table, None)):
+        if module is ipvs_table:
+            result = run(module, capsys, services=[dict(table[0], forwarding="DR")])
+            assert result["msg"].startswith("services[0].forwarding: 'DR' is not one of direct, dr, "), result
+        else:
+            result = run(module, capsys, forwarding="DR", **args)
+            assert "forwarding" in result["msg"] and "DR" in result["msg"], result
+        assert result["failed"] is True
+    assert kernel.writes == []
+
+
+def test_scope_reads_as_the_argument_spec_reads_it():
+    """The action plugin gets the task's raw scope, the module the one AnsibleModule converted:
+    both read it with Ansible's list rule (a comma-separated string is a list), and a bad item is
+    an error naming scope and the item, not a traceback (IPVSError escaped the action plugin)."""
+    web = [{"name": "web", "address": "192.0.2.10", "port": 80, "real_servers": []}]
+    assert _ipvsadm.desired_table(web, scope="192.0.2.10, fwmark:5")[0] == ["-A -t 192.0.2.10:80 -s wlc"]
+    assert _ipvsadm.scope_of("192.0.2.10,fwmark:5") == _ipvsadm.scope_of(["192.0.2.10", "fwmark:5"]) == ({"192.0.2.10"}, {5})
+    for scope, message in (
+        ("192.0.2.11", "services: tcp/192.0.2.10:80 (web) is outside scope 192.0.2.11"),
+        (["nonsense"], "scope: 'nonsense' must be an address or fwmark:N"),
+        (5, "scope: '5' must be an address or fwmark:N"),
+        (["fwmark:0"], "scope: 'fwmark:0' must be an address or fwmark:N with N from 1 to 2147483647"),
+        ({"a": 1}, "scope: {'a': 1} is not a list of addresses and fwmark:N"),
+    ):
+        with pytest.raises(_ipvsadm.ModuleError) as info:
+            _ipvsadm.desired_table(web, scope=scope)
+        assert info.value.msg == message and info.value.extra["param"] == "scope"
+
+
+def test_table_scope_as_a_string(kernel, capsys):
+    plain = [{"name": "web", "address": "192.0.2.10", "port": 80, "real_servers": [{"address": "192.0.2.11"}, WEB_12]}]
+    assert run(ipvs_table, capsys, services=plain, scope="192.0.2.10,fwmark:5")["changed"] is False
+    bad = run(ipvs_table, capsys, services=plain, scope="192.0.2.10,fwmark:x")
+    assert bad["failed"] is True and bad["msg"] == "scope: 'fwmark:x' must be an address or fwmark:N with N from 1 to 2147483647" and bad["value"] == "fwmark:x"
+    assert kernel.writes == []
 
 
 def test_diff_off_returns_no_diff(kernel, capsys):
@@ -232,7 +325,7 @@ SCOPE_ALL = [
 
 
 def test_thresholds_read_only_when_needed(kernel, capsys):
-    plain = [{"address": "192.0.2.10", "port": 80, "real_servers": [{"address": "192.0.2.11"}, {"address": "192.0.2.12", "weight": 2}]}]
+    plain = [{"name": "web", "address": "192.0.2.10", "port": 80, "real_servers": [{"address": "192.0.2.11"}, {"address": "192.0.2.12", "weight": 2}]}]
     result = run(ipvs_table, capsys, services=plain)
     assert result["thresholds_read"] is False and result["changed"] is False
     assert kernel.tool_calls() == ["-Sn"], "no thresholds desired, none set by lvs.cluster: one read"
@@ -255,23 +348,29 @@ def test_thresholds_read_only_when_needed(kernel, capsys):
 
 def test_foreign_thresholds_need_read_thresholds_always(kernel, capsys):
     # the recorded table has -x 100 -y 50 on 192.0.2.10:80 -> 192.0.2.12, set outside lvs.cluster
-    plain = [{"address": "192.0.2.10", "port": 80, "real_servers": [{"address": "192.0.2.11"}, {"address": "192.0.2.12", "weight": 2}]}]
+    plain = [{"name": "web", "address": "192.0.2.10", "port": 80, "real_servers": [{"address": "192.0.2.11"}, {"address": "192.0.2.12", "weight": 2}]}]
     auto = run(ipvs_table, capsys, services=plain)
     assert auto["changed"] is False and auto["thresholds_read"] is False  # the documented trade-off of auto
     always = run(ipvs_table, capsys, services=plain, read_thresholds="always")
     assert always["thresholds_read"] is True and always["changed"] is True
     assert always["modified"] == [
-        {"service": "tcp/192.0.2.10:80", "destination": "192.0.2.12:80", "changes": {"upper_threshold": [100, 0], "lower_threshold": [50, 0]}}
+        {"service": "tcp/192.0.2.10:80", "name": "web", "destination": "192.0.2.12:80", "changes": {"upper_threshold": [100, 0], "lower_threshold": [50, 0]}}
     ]
 
 
 # ------------------------------------------------------------------------------ big results
+
+
 def test_report_limit_caps_lists_and_counts_totals(kernel, capsys):
-    services = [{"address": "192.0.2.200", "port": 1000 + i, "real_servers": [{"address": "198.51.100.%d" % j} for j in range(1, 4)]} for i in range(30)]
-    result = run(ipvs_table, capsys, services=services, report_limit=10)
+    services = [{"name": "s%d" % i, "address": "192.0.2.200", "port": 1000 + i, "real_servers": [{"address": "198.51.100.%d" % j} for j in range(1, 4)]}
+                for i in range(30)]
+    result = run(ipvs_table, capsys, services=services, report_limit=10, **INJECT)
     assert result["counts"] == {"added": 120, "modified": 0, "removed": 0, "commands": 120}
     assert result["truncated"] is True and len(result["added"]) == 10 and len(result["commands"]) == 10
-    assert len(result["invocation"]["module_args"]["services"]) == 10 and result["invocation"]["services_count"] == 30
+    # the table is never echoed back: the arguments without it, and how many services it had
+    assert "services" not in result["invocation"]["module_args"] and result["invocation"]["services_count"] == 30
+    if INJECTS_ON_REQUEST:  # not asked for: no invocation at all
+        assert "invocation" not in run(ipvs_table, capsys, services=services, report_limit=10)
     assert sum(1 for line in kernel.save_text.splitlines() if "192.0.2.200" in line) == 120, "the cap is on the report only"
     full = run(ipvs_table, capsys, services=services, report_limit=0, purge=True, scope=["192.0.2.200"])
     assert full["changed"] is False and full["truncated"] is False
@@ -282,8 +381,9 @@ def test_partial_restore_failure_rereads_and_reports(kernel, capsys):
     kernel.fail_on = "192.0.2.99:443 -r"
     result = run(ipvs_table, capsys, services=TABLE)
     assert result["failed"] is True and "after applying 1 of 2 changes" in result["msg"]
-    assert result["applied"]["added"] == [{"service": "tcp/192.0.2.99:443"}]
-    assert result["not_applied"]["added"] == [{"service": "tcp/192.0.2.99:443", "destination": "192.0.2.11:443"}]
+    assert result["changed"] is True, "a partial apply changed the kernel: it says so"
+    assert result["applied"]["added"] == [{"service": "tcp/192.0.2.99:443", "name": "new"}]
+    assert result["not_applied"]["added"] == [{"service": "tcp/192.0.2.99:443", "name": "new", "destination": "192.0.2.11:443"}]
     assert result["stderr"] == "Memory allocation problem\n" and result["commands"][-1].startswith("-a -t 192.0.2.99:443")
     assert kernel.tool_calls()[-2:] == ["-Sn", "-Ln --thresholds"], "re-read after the failure"
 
@@ -304,7 +404,10 @@ def test_one_packet(kernel, capsys):
     assert ok["commands"] == ["-A -u 192.0.2.52:53 -s wlc -o"] and ok["service"]["one_packet"] is True
     assert run(ipvs_service, capsys, protocol="udp", address="192.0.2.52", port=53, one_packet=True)["changed"] is False
     bad = run(ipvs_service, capsys, address="192.0.2.52", port=80, one_packet=True)
-    assert bad["failed"] is True and "one_packet" in bad["msg"] and "tcp/192.0.2.52:80" in bad["msg"], bad["msg"]
+    assert bad["failed"] is True and bad["msg"].startswith("one_packet: True: one-packet scheduling applies to UDP"), bad["msg"]
+    writes = len(kernel.writes)
+    bad = run(ipvs_service, capsys, address="192.0.2.52", port=80, one_packet=True)
+    assert "'tcp'" in bad["msg"] and len(kernel.writes) == writes, "refused before any write"
 
 
 # ------------------------------------------------------------------------------ drain
