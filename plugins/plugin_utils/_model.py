@@ -5,14 +5,39 @@
 from __future__ import annotations
 
 
+_MARKS = ("{{", "{%", "{#")
+
+
+def _has_template(value):
+    """Whether a string anywhere in ``value`` (dicts, lists, keys included) holds Jinja."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "{" in item and any(mark in item for mark in _MARKS):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
 def model_arg(value, templar):
     """A task argument holding the model (often ``"{{ lvs_virtual_services }}"``), resolved to
-    its container without templating every string in it first: the validator reads each value
-    once. Falls back to plain templating where ansible-core has no such resolution."""
+    its container without templating every string in it first: a model of 10,000 services has
+    half a million strings, and the validator reads each once. ansible-core stops at the
+    container and leaves the strings inside it as they were written, so a model whose values
+    are templates themselves (``address: "{{ vip }}"``) is templated whole. Falls back to plain
+    templating where ansible-core has no such resolution."""
     resolve = getattr(templar, "resolve_to_container", None)
     if resolve is None:
         return templar.template(value)
-    return resolve(value)
+    resolved = resolve(value)
+    if _has_template(resolved):
+        return templar.template(resolved)
+    return resolved
 
 
 def take_model_arg(task, name="services"):
