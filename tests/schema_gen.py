@@ -148,7 +148,7 @@ def role_entry_point():
 DOCS_BEGIN = "<!-- BEGIN generated fields (%s) -->\n" % HEADER
 DOCS_END = "<!-- END generated fields -->\n"
 _KIND = {"str": "str", "ip": "IP address", "int": "int", "bool": "bool", "netmask": "netmask or prefix length", "ints": "int or list of int",
-         "list": "list", "dict": "dict"}
+         "statuses": "int, range or list of them", "list": "list", "dict": "dict", "dicts": "dict or list of dict"}
 _WHO = {S.IPVS: "IPVS", S.KEEPALIVED: "keepalived", S.RS_ROLES: "real servers"}
 
 
@@ -164,7 +164,7 @@ def _row(name, field):
     sub = field.elements if field.kind == "list" else field
     limits = ""
     if sub.low is not None:
-        limits = "%d-%d" % (sub.low, sub.high)
+        limits = S.span(sub.low, sub.high)
     choices = sub.choices
     if choices is not None:
         limits = " | ".join("`%s`" % c for c in choices)

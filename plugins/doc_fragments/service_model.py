@@ -111,19 +111,23 @@ options:
       check:
         description:
           - Health check of the real servers, run by keepalived on the directors (not by static directors or M(lvs.cluster.ipvs_table)).
-          - On a real server, a check without C(type) is merged into the service's check; one with C(type) replaces it.
+          - 'One checker (a mapping) or several (a list of them: the real server is up while every one passes; an empty list means no
+            checker). The normalised model always holds a list.'
+          - On a real server, a check without C(type) is merged into the service's check (which must then be one checker); one with
+            C(type) replaces it.
           - Read by keepalived.
-        type: dict
+        type: raw
         default:
           type: tcp
         suboptions:
           type:
             description:
               - 'The checker: C(tcp) TCP_CHECK, C(http) HTTP_GET, C(https) SSL_GET, C(misc) MISC_CHECK, C(dns) DNS_CHECK, C(smtp) SMTP_CHECK,
-                C(udp) UDP_CHECK, C(ping) PING_CHECK, C(none) no checker (always in the table).'
+                C(udp) UDP_CHECK, C(ping) PING_CHECK, C(file) FILE_CHECK (a number in a file on the director), C(none) no checker (always
+                in the table).'
               - Read by keepalived.
             type: str
-            choices: [tcp, http, https, misc, dns, smtp, udp, ping, none]
+            choices: [tcp, http, https, misc, dns, smtp, udp, ping, file, none]
           connect_timeout:
             description:
               - Seconds to wait for the connection (or the ping reply).
@@ -148,6 +152,17 @@ options:
               - Range 1-86400.
               - Read by keepalived.
             type: int
+          delay_loop:
+            description:
+              - 'Seconds between this checker''s runs (default: the service''s C(delay_loop)).'
+              - Range 1-86400.
+              - Read by keepalived.
+            type: int
+          log_all_failures:
+            description:
+              - Log every failed attempt, not only the change of state.
+              - Read by keepalived.
+            type: bool
           connect_port:
             description:
               - Port to check instead of the real server's; required for a real server without a port (fwmark services).
@@ -164,6 +179,23 @@ options:
               - Source address of the check (keepalived C(bindto)).
               - Read by keepalived.
             type: str
+          bind_port:
+            description:
+              - Source port of the check (keepalived C(bind_port)).
+              - Range 1-65535.
+              - Read by keepalived.
+            type: int
+          bind_if:
+            description:
+              - Interface the check is sent from (keepalived C(bind_if); needed for an IPv6 link-local C(bind_to)).
+              - Read by keepalived.
+            type: str
+          fwmark:
+            description:
+              - Firewall mark of the check's packets (keepalived C(fwmark), SO_MARK), for policy routing.
+              - Range 1-4294967295.
+              - Read by keepalived.
+            type: int
           path:
             description:
               - 'C(http)/C(https): the URL path (default C(/)); C(misc): the command to run (required).'
@@ -171,7 +203,7 @@ options:
             type: str
           status:
             description:
-              - Expected HTTP status code(s), default 200.
+              - Expected HTTP status code(s) and ranges such as C(200-299) (default 200).
               - Range 100-599.
               - Read by keepalived.
             type: raw
@@ -180,11 +212,66 @@ options:
               - MD5 of the expected body (32 hex digits), instead of C(status).
               - Read by keepalived.
             type: str
+          regex:
+            description:
+              - A POSIX extended regular expression the body must match (keepalived C(regex)).
+              - Read by keepalived.
+            type: str
+          regex_no_match:
+            description:
+              - The body must not match C(regex).
+              - Read by keepalived.
+            type: bool
+          urls:
+            description:
+              - Several URLs, each with its own C(path), C(status), C(digest), C(regex), C(virtualhost); the check passes when every
+                one does.
+              - Instead of the check's own C(path), C(status), C(digest) and C(regex).
+              - Read by keepalived.
+            type: list
+            elements: dict
+            suboptions:
+              path:
+                description:
+                  - The URL path (default C(/)).
+                  - Read by keepalived.
+                type: str
+              status:
+                description:
+                  - Expected HTTP status code(s) and ranges such as C(200-299) (default 200).
+                  - Range 100-599.
+                  - Read by keepalived.
+                type: raw
+              digest:
+                description:
+                  - MD5 of the expected body (32 hex digits), instead of C(status).
+                  - Read by keepalived.
+                type: str
+              regex:
+                description:
+                  - A POSIX extended regular expression the body must match (keepalived C(regex)).
+                  - Read by keepalived.
+                type: str
+              regex_no_match:
+                description:
+                  - The body must not match C(regex) (keepalived C(regex_no_match)).
+                  - Read by keepalived.
+                type: bool
+              virtualhost:
+                description:
+                  - 'Host header for this URL (default: the check''s C(virtualhost)).'
+                  - Read by keepalived.
+                type: str
           virtualhost:
             description:
               - Host header of the check (defaults to the service's C(virtualhost)).
               - Read by keepalived.
             type: str
+          enable_sni:
+            description:
+              - 'C(https): send the C(virtualhost) as TLS SNI (keepalived C(enable_sni)).'
+              - Read by keepalived.
+            type: bool
           timeout:
             description:
               - Seconds before the C(misc) command is killed (keepalived C(misc_timeout)).
@@ -239,11 +326,36 @@ options:
               - Range 0-65535.
               - Read by keepalived.
             type: int
+          file:
+            description:
+              - 'C(file), required: absolute path of the file on the directors, holding a number (keepalived C(track_file); created
+                holding 0 when missing).'
+              - With C(weight) 0 (the default) any number but 0 takes the real server out; otherwise the number times C(weight) is added
+                to its weight.
+              - Read by keepalived.
+            type: str
+          weight:
+            description:
+              - 'C(file): the multiplier (default 0: a non-zero number means down).'
+              - Range -2147483647 to 2147483647.
+              - Read by keepalived.
+            type: int
+          reverse:
+            description:
+              - 'C(file): the number is subtracted instead (keepalived C(weight ... reverse)).'
+              - Read by keepalived.
+            type: bool
           checker:
             description:
               - 'Derived: the keepalived checker keyword (present in the normalised model; recomputed on input).'
               - Read by keepalived.
             type: str
+      ha_suspend:
+        description:
+          - 'keepalived C(ha_suspend): run the checks only while this director holds the service''s VIP.'
+          - Read by keepalived.
+        type: bool
+        default: false
       delay_loop:
         description:
           - Seconds between health checks.
@@ -452,17 +564,21 @@ options:
           check:
             description:
               - Health check of the real servers, run by keepalived on the directors (not by static directors or M(lvs.cluster.ipvs_table)).
-              - On a real server, a check without C(type) is merged into the service's check; one with C(type) replaces it.
+              - 'One checker (a mapping) or several (a list of them: the real server is up while every one passes; an empty list means
+                no checker). The normalised model always holds a list.'
+              - On a real server, a check without C(type) is merged into the service's check (which must then be one checker); one with
+                C(type) replaces it.
               - Read by keepalived.
-            type: dict
+            type: raw
             suboptions:
               type:
                 description:
                   - 'The checker: C(tcp) TCP_CHECK, C(http) HTTP_GET, C(https) SSL_GET, C(misc) MISC_CHECK, C(dns) DNS_CHECK, C(smtp)
-                    SMTP_CHECK, C(udp) UDP_CHECK, C(ping) PING_CHECK, C(none) no checker (always in the table).'
+                    SMTP_CHECK, C(udp) UDP_CHECK, C(ping) PING_CHECK, C(file) FILE_CHECK (a number in a file on the director), C(none)
+                    no checker (always in the table).'
                   - Read by keepalived.
                 type: str
-                choices: [tcp, http, https, misc, dns, smtp, udp, ping, none]
+                choices: [tcp, http, https, misc, dns, smtp, udp, ping, file, none]
               connect_timeout:
                 description:
                   - Seconds to wait for the connection (or the ping reply).
@@ -487,6 +603,17 @@ options:
                   - Range 1-86400.
                   - Read by keepalived.
                 type: int
+              delay_loop:
+                description:
+                  - 'Seconds between this checker''s runs (default: the service''s C(delay_loop)).'
+                  - Range 1-86400.
+                  - Read by keepalived.
+                type: int
+              log_all_failures:
+                description:
+                  - Log every failed attempt, not only the change of state.
+                  - Read by keepalived.
+                type: bool
               connect_port:
                 description:
                   - Port to check instead of the real server's; required for a real server without a port (fwmark services).
@@ -503,6 +630,23 @@ options:
                   - Source address of the check (keepalived C(bindto)).
                   - Read by keepalived.
                 type: str
+              bind_port:
+                description:
+                  - Source port of the check (keepalived C(bind_port)).
+                  - Range 1-65535.
+                  - Read by keepalived.
+                type: int
+              bind_if:
+                description:
+                  - Interface the check is sent from (keepalived C(bind_if); needed for an IPv6 link-local C(bind_to)).
+                  - Read by keepalived.
+                type: str
+              fwmark:
+                description:
+                  - Firewall mark of the check's packets (keepalived C(fwmark), SO_MARK), for policy routing.
+                  - Range 1-4294967295.
+                  - Read by keepalived.
+                type: int
               path:
                 description:
                   - 'C(http)/C(https): the URL path (default C(/)); C(misc): the command to run (required).'
@@ -510,7 +654,7 @@ options:
                 type: str
               status:
                 description:
-                  - Expected HTTP status code(s), default 200.
+                  - Expected HTTP status code(s) and ranges such as C(200-299) (default 200).
                   - Range 100-599.
                   - Read by keepalived.
                 type: raw
@@ -519,11 +663,66 @@ options:
                   - MD5 of the expected body (32 hex digits), instead of C(status).
                   - Read by keepalived.
                 type: str
+              regex:
+                description:
+                  - A POSIX extended regular expression the body must match (keepalived C(regex)).
+                  - Read by keepalived.
+                type: str
+              regex_no_match:
+                description:
+                  - The body must not match C(regex).
+                  - Read by keepalived.
+                type: bool
+              urls:
+                description:
+                  - Several URLs, each with its own C(path), C(status), C(digest), C(regex), C(virtualhost); the check passes when every
+                    one does.
+                  - Instead of the check's own C(path), C(status), C(digest) and C(regex).
+                  - Read by keepalived.
+                type: list
+                elements: dict
+                suboptions:
+                  path:
+                    description:
+                      - The URL path (default C(/)).
+                      - Read by keepalived.
+                    type: str
+                  status:
+                    description:
+                      - Expected HTTP status code(s) and ranges such as C(200-299) (default 200).
+                      - Range 100-599.
+                      - Read by keepalived.
+                    type: raw
+                  digest:
+                    description:
+                      - MD5 of the expected body (32 hex digits), instead of C(status).
+                      - Read by keepalived.
+                    type: str
+                  regex:
+                    description:
+                      - A POSIX extended regular expression the body must match (keepalived C(regex)).
+                      - Read by keepalived.
+                    type: str
+                  regex_no_match:
+                    description:
+                      - The body must not match C(regex) (keepalived C(regex_no_match)).
+                      - Read by keepalived.
+                    type: bool
+                  virtualhost:
+                    description:
+                      - 'Host header for this URL (default: the check''s C(virtualhost)).'
+                      - Read by keepalived.
+                    type: str
               virtualhost:
                 description:
                   - Host header of the check (defaults to the service's C(virtualhost)).
                   - Read by keepalived.
                 type: str
+              enable_sni:
+                description:
+                  - 'C(https): send the C(virtualhost) as TLS SNI (keepalived C(enable_sni)).'
+                  - Read by keepalived.
+                type: bool
               timeout:
                 description:
                   - Seconds before the C(misc) command is killed (keepalived C(misc_timeout)).
@@ -578,11 +777,40 @@ options:
                   - Range 0-65535.
                   - Read by keepalived.
                 type: int
+              file:
+                description:
+                  - 'C(file), required: absolute path of the file on the directors, holding a number (keepalived C(track_file); created
+                    holding 0 when missing).'
+                  - With C(weight) 0 (the default) any number but 0 takes the real server out; otherwise the number times C(weight)
+                    is added to its weight.
+                  - Read by keepalived.
+                type: str
+              weight:
+                description:
+                  - 'C(file): the multiplier (default 0: a non-zero number means down).'
+                  - Range -2147483647 to 2147483647.
+                  - Read by keepalived.
+                type: int
+              reverse:
+                description:
+                  - 'C(file): the number is subtracted instead (keepalived C(weight ... reverse)).'
+                  - Read by keepalived.
+                type: bool
               checker:
                 description:
                   - 'Derived: the keepalived checker keyword (present in the normalised model; recomputed on input).'
                   - Read by keepalived.
                 type: str
+          notify_up:
+            description:
+              - Command keepalived runs when this real server's checks pass again (as the director's script user).
+              - Read by keepalived.
+            type: str
+          notify_down:
+            description:
+              - Command keepalived runs when a check takes this real server out.
+              - Read by keepalived.
+            type: str
           tunnel:
             description:
               - 'Its own TUN options (default: the service''s C(tunnel)).'

@@ -50,10 +50,10 @@ KEEPALIVED_METHOD = {"direct": "DR", "masquerade": "NAT", "tunnel": "TUN"}
 TUNNEL_TYPES = ("ipip", "gue", "gre")
 TUNNEL_CHECKSUMS = ("nocsum", "csum", "remcsum")
 PERSISTENCE_ENGINES = ("sip",)
-CHECK_TYPES = ("tcp", "http", "https", "misc", "dns", "smtp", "udp", "ping", "none")
+CHECK_TYPES = ("tcp", "http", "https", "misc", "dns", "smtp", "udp", "ping", "file", "none")
 KEEPALIVED_CHECKER = {
     "tcp": "TCP_CHECK", "http": "HTTP_GET", "https": "SSL_GET", "misc": "MISC_CHECK", "dns": "DNS_CHECK",
-    "smtp": "SMTP_CHECK", "udp": "UDP_CHECK", "ping": "PING_CHECK", "none": None,
+    "smtp": "SMTP_CHECK", "udp": "UDP_CHECK", "ping": "PING_CHECK", "file": "FILE_CHECK", "none": None,
 }
 # checkers that connect to a port: a real server without a port needs check.connect_port
 PORT_CHECKS = ("tcp", "http", "https", "dns", "smtp", "udp")
@@ -78,6 +78,9 @@ DEFAULT_NETMASK_V6 = 128
 MAX_DELAY = 86400
 MAX_RETRY = 1000
 MAX_QUORUM = 4294967295
+MIN_HTTP_STATUS, MAX_HTTP_STATUS = 100, 599  # keepalived 2.2.7 -t: "Invalid HTTP_GET status code '99'" / '600'
+MAX_SOCKET_MARK = 4294967295  # a checker's fwmark (SO_MARK): keepalived -t takes 0-2**32-1, 0 = none
+MAX_FILE_WEIGHT = 2147483647  # FILE_CHECK weight: keepalived -t "must be in [-2147483647..2147483647]"
 
 # who reads a field: ipvs = the IPVS table (ipvs_table, static directors), keepalived = the
 # director's keepalived.conf, real_server = the real-server roles
@@ -108,7 +111,8 @@ _MISSING = object()
 
 class Field:
     """One field of the model. ``kind`` is one of str, int, bool, ip, netmask, ints (an integer
-    or a list of them), list (of ``elements``) or dict (of ``fields``)."""
+    or a list of them), statuses (HTTP status codes and ranges such as ``200-299``), list (of
+    ``elements``), dict (of ``fields``) or dicts (one dict of ``fields`` or a list of them)."""
 
     __slots__ = (
         "check_types",
@@ -174,10 +178,15 @@ class Field:
 # --------------------------------------------------------------------------------------- scalars
 
 
+def span(low, high):
+    """A range as the docs and messages print it: ``1-65535``, ``-5 to 5``."""
+    return ("%d-%d" if low >= 0 else "%d to %d") % (low, high)
+
+
 def _reason_range(value, low, high):
     if high is None:
         return "%r is below the minimum %d" % (value, low)
-    return "%r is out of range %d-%d" % (value, low, high)
+    return "%r is out of range %s" % (value, span(low, high))
 
 
 def to_bool(value, path):
@@ -392,6 +401,48 @@ def _walk_ints(field, value):
     return [to_int(value, "", field.low, field.high)]
 
 
+def _status(item, low, high):
+    """One HTTP status: an integer, or a range ``low-high`` (kept as that text, as keepalived takes it)."""
+    if isinstance(item, str) and "-" in item.strip()[1:]:
+        first, _, last = item.strip().partition("-")
+        try:
+            a, b = to_int(first, "", low, high), to_int(last, "", low, high)
+        except SchemaError:
+            raise SchemaError("", item, "%r is not a range of status codes %d-%d (such as 200-299)" % (item, low, high)) from None
+        if a > b:
+            raise SchemaError("", item, "%r: the range ends below its start" % (item,))
+        return "%d-%d" % (a, b)
+    return to_int(item, "", low, high)
+
+
+def _walk_statuses(field, value):
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise SchemaError("", value, "expected a status code, a range (200-299) or a non-empty list of them, got []")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(_status(item, field.low, field.high))
+        except SchemaError as exc:
+            raise (exc.under("[%d]" % i) if isinstance(value, list) else exc) from None
+    return out
+
+
+def _walk_dicts(field, value):
+    # one mapping stays one (the rules name its keys without an index and normalise it to a list)
+    if isinstance(value, dict):
+        return _walk_dict(field, value)
+    if not isinstance(value, list):
+        raise SchemaError("", value, "expected a mapping or a list of mappings, got %r" % (value,))
+    out = []
+    for i, item in enumerate(value):
+        try:
+            out.append(_walk_dict(field, item))
+        except SchemaError as exc:
+            raise exc.under("[%d]" % i) from None
+    return out
+
+
 def _walk_netmask(field, value):
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise SchemaError("", value, "expected a netmask (255.255.255.0) or a prefix length, got %r" % (value,))
@@ -408,6 +459,8 @@ _CONVERT = {
     "str": _walk_str,
     "ip": _walk_str,
     "ints": _walk_ints,
+    "statuses": _walk_statuses,
+    "dicts": _walk_dicts,
     "netmask": _walk_netmask,
 }
 
@@ -421,17 +474,37 @@ _COMMON = ("tcp", "http", "https", "dns", "smtp", "udp", "ping")
 _RETRYING = ("tcp", "http", "https", "dns", "smtp", "udp", "ping", "misc")
 _HTTP = ("http", "https")
 
+URL = Field(
+    "urls",
+    "dict",
+    "One URL of an C(http)/C(https) check (a keepalived C(url) block); the check passes when every URL does.",
+    readers=_K,
+    fields=(
+        Field("path", "str", "The URL path (default C(/)).", readers=_K),
+        Field("status", "statuses", "Expected HTTP status code(s) and ranges such as C(200-299) (default 200).", low=MIN_HTTP_STATUS,
+              high=MAX_HTTP_STATUS, readers=_K),
+        Field("digest", "str", "MD5 of the expected body (32 hex digits), instead of C(status).", readers=_K),
+        Field("regex", "str", "A POSIX extended regular expression the body must match (keepalived C(regex)).", readers=_K),
+        Field("regex_no_match", "bool", "The body must not match C(regex) (keepalived C(regex_no_match)).", readers=_K),
+        Field("virtualhost", "str", "Host header for this URL (default: the check's C(virtualhost)).", readers=_K),
+    ),
+)
+
 CHECK = Field(
     "check",
-    "dict",
+    "dicts",
     [
         "Health check of the real servers, run by keepalived on the directors (not by static directors or M(lvs.cluster.ipvs_table)).",
-        "On a real server, a check without C(type) is merged into the service's check; one with C(type) replaces it.",
+        "One checker (a mapping) or several (a list of them: the real server is up while every one passes; an empty list means no "
+        "checker). The normalised model always holds a list.",
+        "On a real server, a check without C(type) is merged into the service's check (which must then be one checker); one with "
+        "C(type) replaces it.",
     ],
     readers=_K,
     fields=(
         Field("type", "str", "The checker: C(tcp) TCP_CHECK, C(http) HTTP_GET, C(https) SSL_GET, C(misc) MISC_CHECK, C(dns) DNS_CHECK, "
-              "C(smtp) SMTP_CHECK, C(udp) UDP_CHECK, C(ping) PING_CHECK, C(none) no checker (always in the table).",
+              "C(smtp) SMTP_CHECK, C(udp) UDP_CHECK, C(ping) PING_CHECK, C(file) FILE_CHECK (a number in a file on the director), "
+              "C(none) no checker (always in the table).",
               choices=CHECK_TYPES, readers=_K),
         Field("connect_timeout", "int", "Seconds to wait for the connection (or the ping reply).", low=1, high=MAX_DELAY, readers=_K,
               check_types=_COMMON),
@@ -440,15 +513,32 @@ CHECK = Field(
         Field("delay_before_retry", "int", "Seconds between the attempts.", low=1, high=MAX_DELAY, readers=_K, check_types=_RETRYING),
         Field("warmup", "int", "Random delay (at most this many seconds) before the first check.", low=1, high=MAX_DELAY, readers=_K,
               check_types=_RETRYING),
+        Field("delay_loop", "int", "Seconds between this checker's runs (default: the service's C(delay_loop)).", low=1, high=MAX_DELAY,
+              readers=_K, check_types=_RETRYING),
+        Field("log_all_failures", "bool", "Log every failed attempt, not only the change of state.", readers=_K, check_types=_RETRYING),
         Field("connect_port", "int", "Port to check instead of the real server's; required for a real server without a port (fwmark services).",
               low=1, high=MAX_PORT, readers=_K, check_types=_CONNECTING),
         Field("connect_ip", "ip", "Address to check instead of the real server's.", readers=_K, check_types=_COMMON),
         Field("bind_to", "ip", "Source address of the check (keepalived C(bindto)).", readers=_K, check_types=_COMMON),
+        Field("bind_port", "int", "Source port of the check (keepalived C(bind_port)).", low=1, high=MAX_PORT, readers=_K,
+              check_types=_CONNECTING),
+        Field("bind_if", "str", "Interface the check is sent from (keepalived C(bind_if); needed for an IPv6 link-local C(bind_to)).",
+              readers=_K, check_types=_COMMON),
+        Field("fwmark", "int", "Firewall mark of the check's packets (keepalived C(fwmark), SO_MARK), for policy routing.", low=1,
+              high=MAX_SOCKET_MARK, readers=_K, check_types=_COMMON),
         Field("path", "str", ["C(http)/C(https): the URL path (default C(/)); C(misc): the command to run (required)."], readers=_K,
               check_types=("http", "https", "misc")),
-        Field("status", "ints", "Expected HTTP status code(s), default 200.", low=100, high=599, readers=_K, check_types=_HTTP),
+        Field("status", "statuses", "Expected HTTP status code(s) and ranges such as C(200-299) (default 200).", low=MIN_HTTP_STATUS,
+              high=MAX_HTTP_STATUS, readers=_K, check_types=_HTTP),
         Field("digest", "str", "MD5 of the expected body (32 hex digits), instead of C(status).", readers=_K, check_types=_HTTP),
+        Field("regex", "str", "A POSIX extended regular expression the body must match (keepalived C(regex)).", readers=_K, check_types=_HTTP),
+        Field("regex_no_match", "bool", "The body must not match C(regex).", readers=_K, check_types=_HTTP),
+        Field("urls", "list", ["Several URLs, each with its own C(path), C(status), C(digest), C(regex), C(virtualhost); the check passes "
+                               "when every one does.", "Instead of the check's own C(path), C(status), C(digest) and C(regex)."],
+              elements=URL, readers=_K, check_types=_HTTP),
         Field("virtualhost", "str", "Host header of the check (defaults to the service's C(virtualhost)).", readers=_K, check_types=_HTTP),
+        Field("enable_sni", "bool", "C(https): send the C(virtualhost) as TLS SNI (keepalived C(enable_sni)).", readers=_K,
+              check_types=("https",)),
         Field("timeout", "int", "Seconds before the C(misc) command is killed (keepalived C(misc_timeout)).", low=1, high=MAX_DELAY,
               readers=_K, check_types=("misc",)),
         Field("dynamic", "bool", "The C(misc) command's exit code minus 2 sets the weight (keepalived C(misc_dynamic)).", readers=_K,
@@ -461,6 +551,13 @@ CHECK = Field(
         Field("require_reply", "bool", "C(udp): the real server must answer.", readers=_K, check_types=("udp",)),
         Field("min_reply_length", "int", "C(udp): shortest acceptable reply.", low=0, high=MAX_PORT, readers=_K, check_types=("udp",)),
         Field("max_reply_length", "int", "C(udp): longest acceptable reply.", low=0, high=MAX_PORT, readers=_K, check_types=("udp",)),
+        Field("file", "str", ["C(file), required: absolute path of the file on the directors, holding a number (keepalived C(track_file); "
+                              "created holding 0 when missing).", "With C(weight) 0 (the default) any number but 0 takes the real server "
+                              "out; otherwise the number times C(weight) is added to its weight."], readers=_K, check_types=("file",)),
+        Field("weight", "int", "C(file): the multiplier (default 0: a non-zero number means down).", low=-MAX_FILE_WEIGHT, high=MAX_FILE_WEIGHT,
+              readers=_K, check_types=("file",)),
+        Field("reverse", "bool", "C(file): the number is subtracted instead (keepalived C(weight ... reverse)).", readers=_K,
+              check_types=("file",)),
         Field("checker", "str", "Derived: the keepalived checker keyword (present in the normalised model; recomputed on input).", readers=_K),
     ),
 )
@@ -553,6 +650,9 @@ REAL_SERVER = Field(
         Field("lower_threshold", "int", "Connections below which it takes new ones again (ipvsadm C(-y)); at most C(upper_threshold).",
               default=0, low=0, high=MAX_THRESHOLD, readers=_KI),
         CHECK,
+        Field("notify_up", "str", "Command keepalived runs when this real server's checks pass again (as the director's script user).",
+              readers=_K),
+        Field("notify_down", "str", "Command keepalived runs when a check takes this real server out.", readers=_K),
         Field("tunnel", "dict", "Its own TUN options (default: the service's C(tunnel)).", fields=tuple(TUNNEL.fields.values())),
         Field("family", "str", "Derived: C(ipv4) or C(ipv6).", choices=FAMILIES),
         Field("method", "str", "Derived: keepalived's DR/NAT/TUN.", readers=_K),
@@ -581,7 +681,9 @@ SERVICE = Field(
         PERSISTENCE,
         Field("one_packet", "bool", "One-packet scheduling (ipvsadm C(-o)): UDP and fwmark services only.", default=False, readers=_KI),
         Field("persistence_engine", "str", "Persistence engine (ipvsadm C(--pe)); needs C(persistence).", choices=PERSISTENCE_ENGINES, readers=_KI),
-        Field("check", "dict", CHECK.description, default={"type": "tcp"}, fields=tuple(CHECK.fields.values()), readers=_K),
+        Field("check", "dicts", CHECK.description, default={"type": "tcp"}, fields=tuple(CHECK.fields.values()), readers=_K),
+        Field("ha_suspend", "bool", "keepalived C(ha_suspend): run the checks only while this director holds the service's VIP.",
+              default=False, readers=_K),
         Field("delay_loop", "int", "Seconds between health checks.", default=6, low=1, high=MAX_DELAY, readers=_K),
         SORRY_SERVER,
         QUORUM,
@@ -615,7 +717,8 @@ def readers_of(path):
 
 # ----------------------------------------------------------------------------- derived interfaces
 
-_ARG_TYPE = {"str": "str", "ip": "str", "int": "int", "bool": "bool", "netmask": "raw", "ints": "raw", "list": "list", "dict": "dict"}
+_ARG_TYPE = {"str": "str", "ip": "str", "int": "int", "bool": "bool", "netmask": "raw", "ints": "raw", "statuses": "raw", "list": "list",
+             "dict": "dict", "dicts": "raw"}
 
 
 def argument_spec(field):
@@ -630,7 +733,7 @@ def argument_spec(field):
             spec["choices"] = list(sub.choices)
     elif field.choices is not None:
         spec["choices"] = list(field.choices)
-    if sub.kind == "dict":
+    if sub.kind in ("dict", "dicts"):
         spec["options"] = {name: argument_spec(f) for name, f in sub.fields.items()}
     if field.default is not None:
         spec["default"] = field.default
@@ -650,12 +753,12 @@ def doc_option(field, options_key="suboptions"):
     sub = field.elements if field.kind == "list" else field
     if field.low is not None or sub.low is not None:
         low, high = (field.low, field.high) if field.low is not None else (sub.low, sub.high)
-        doc["description"].append("Range %d-%d." % (low, high))
+        doc["description"].append("Range %s." % span(low, high))
     if tuple(field.readers) != EVERYONE:
         doc["description"].append("Read by %s." % " and ".join(_READERS[r] for r in field.readers))
     for key in ("type", "elements", "choices", "default", "required"):
         if key in spec:
             doc[key] = spec[key]
-    if sub.kind == "dict":
+    if sub.kind in ("dict", "dicts"):
         doc[options_key] = {name: doc_option(f, options_key) for name, f in sub.fields.items()}
     return doc

@@ -24,6 +24,8 @@ value; the service's name follows when it has one.
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.lvs.cluster.plugins.module_utils import _schema as S
 from ansible_collections.lvs.cluster.plugins.module_utils._schema import SchemaError as ServiceModelError
 
@@ -164,15 +166,58 @@ def _tunnel(path, data, name):
 
 
 _CHECK_KEYS = {ctype: ("type", *(f for f, sub in S.CHECK.fields.items() if sub.check_types and ctype in sub.check_types)) for ctype in S.CHECK_TYPES}
+# the keys of one URL, given on the check itself when it checks one URL
+_URL_KEYS = tuple(S.URL.fields)
+_CHECK_URL_KEYS = ("path", "status", "digest", "regex", "regex_no_match")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _quoted(path, value, name):
+    """A value keepalived.conf carries in double quotes: no quote, newline or NUL inside."""
+    if value is not None and any(c in value for c in '"\n\r\0'):
+        raise _error(path, value, "%r: a double quote or a line break cannot be written into keepalived.conf" % (value,), name)
+    return value
+
+
+def _url(path, raw, name):
+    out = {key: raw.get(key) for key in _URL_KEYS}
+    out["path"] = out["path"] or "/"
+    if not out["path"].startswith("/"):
+        raise _error(path + ".path", out["path"], "%r must start with /" % out["path"], name)
+    out["status"] = out["status"] or [200]
+    digest = out["digest"]
+    if digest is not None:
+        if len(digest) != 32 or any(c not in _HEX for c in digest):
+            raise _error(path + ".digest", digest, "%r is not an MD5 hex digest (32 hex digits)" % digest, name)
+        out["digest"] = digest.lower()
+    regex = _quoted(path + ".regex", out["regex"], name)
+    if regex is not None:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise _error(path + ".regex", regex, "%r is not a regular expression (%s)" % (regex, exc), name) from None
+    out["regex_no_match"] = bool(out["regex_no_match"])
+    if out["regex_no_match"] and regex is None:
+        raise _error(path + ".regex_no_match", True, "True needs regex (the pattern the body must not match)", name)
+    return out
+
+
+def _lift(inherited, raw):
+    """An inherited http(s) check with one URL, its URL keys back on the check, so that a real
+    server's ``path`` (or ``status``...) replaces the service's; several URLs stay as they are."""
+    merged = dict(inherited)
+    urls = merged.get("urls")
+    if urls and len(urls) == 1 and raw.get("urls") is None and any(raw.get(k) is not None for k in _CHECK_URL_KEYS):
+        merged.update((k, urls[0][k]) for k in _CHECK_URL_KEYS)
+        merged["urls"] = None
+    return merged
 
 
 def _check(path, raw, name, inherited=None):
-    """A normalised check from the walked ``raw`` (None: the default, or ``inherited``)."""
-    if raw is None:
-        return inherited if inherited is not None else _check(path, S.walk_dict(S.CHECK, {"type": "tcp"}, path), name)
-    ctype = raw["type"]
+    """One normalised checker from the walked ``raw`` (merged into ``inherited`` when it has no type)."""
+    ctype = raw.get("type")
     if ctype is None and inherited is not None:
-        merged = dict(inherited)
+        merged = _lift(inherited, raw)
         merged.update((k, v) for k, v in raw.items() if v is not None and k != "checker")
         raw, ctype = merged, inherited["type"]
     ctype = ctype or "tcp"
@@ -185,34 +230,72 @@ def _check(path, raw, name, inherited=None):
     out["type"] = ctype
     out["checker"] = S.KEEPALIVED_CHECKER[ctype]
     if ctype in ("http", "https"):
-        out["path"] = out["path"] or "/"
-        if not out["path"].startswith("/"):
-            raise _error(path + ".path", out["path"], "%r must start with /" % out["path"], name)
-        out["status"] = out["status"] or [200]
-        digest = out["digest"]
-        if digest is not None:
-            if len(digest) != 32 or any(c not in "0123456789abcdefABCDEF" for c in digest):
-                raise _error(path + ".digest", digest, "%r is not an MD5 hex digest (32 hex digits)" % digest, name)
-            out["digest"] = digest.lower()
+        if out["urls"] is not None:
+            for key in _CHECK_URL_KEYS:
+                if out[key] not in (None, False):
+                    raise _error("%s.%s" % (path, key), out[key], "%r: with urls, give %s inside each URL" % (out[key], key), name)
+            if not out["urls"]:
+                raise _error(path + ".urls", [], "[]: an http(s) check needs at least one URL", name)
+            out["urls"] = [_url("%s.urls[%d]" % (path, i), url, name) for i, url in enumerate(out["urls"])]
+        else:
+            out["urls"] = [_url(path, {k: out[k] for k in _CHECK_URL_KEYS}, name)]
+        for key in _CHECK_URL_KEYS:  # the normalised check says them once, in urls
+            out[key] = None
+        if ctype == "https":
+            out["enable_sni"] = bool(out["enable_sni"])
     elif ctype == "misc":
         if out["path"] is None:
             raise _error(path + ".path", None, "required: a misc check needs the command to run", name)
+        _quoted(path + ".path", out["path"], name)
         out["dynamic"] = bool(out["dynamic"])
     elif ctype == "dns":
         out["name"] = out["name"] or "."
         out["query_type"] = out["query_type"] or "SOA"
     elif ctype == "udp":
         payload = out["payload"]
-        if payload is not None and (any(c not in "0123456789abcdefABCDEF" for c in payload) or len(payload) % 2):
+        if payload is not None and (any(c not in _HEX for c in payload) or len(payload) % 2):
             raise _error(path + ".payload", payload, "%r must be hex digits (an even number of them)" % payload, name)
         out["require_reply"] = bool(out["require_reply"])
         low, high = out["min_reply_length"], out["max_reply_length"]
         if low is not None and high is not None and low > high:
             raise _error(path + ".min_reply_length", low, "%d is above max_reply_length %d" % (low, high), name)
+    elif ctype == "file":
+        file = out["file"]
+        if file is None:
+            raise _error(path + ".file", None, "required: a file check needs the path of the file on the directors", name)
+        if not file.startswith("/") or any(c.isspace() for c in file) or any(c in file for c in '"#!'):
+            raise _error(path + ".file", file, "%r is not an absolute path without blanks, quotes, # or !" % (file,), name)
+        out["weight"] = out["weight"] or 0
+        out["reverse"] = bool(out["reverse"])
+    if "log_all_failures" in keys:
+        out["log_all_failures"] = bool(out["log_all_failures"])
+    if out.get("bind_if") is not None and any(c.isspace() for c in out["bind_if"]):
+        raise _error(path + ".bind_if", out["bind_if"], "%r is not an interface name" % (out["bind_if"],), name)
     for key in ("connect_ip", "bind_to"):
         if out.get(key) is not None:
             out[key] = _address("%s.%s" % (path, key), out[key], "check", name)[0]
     return out
+
+
+def _checks(path, raw, name, inherited=None):
+    """The normalised checkers, always a list, from the walked ``raw``: one mapping (errors name
+    ``path.key``), a list of them (``path[i].key``), or None (``inherited``, else one tcp check).
+    A checker without ``type`` on a real server merges into the service's one checker."""
+    if raw is None:
+        return inherited if inherited is not None else [_check(path, {"type": "tcp"}, name)]
+    items = [(path, raw)] if isinstance(raw, dict) else [("%s[%d]" % (path, i), item) for i, item in enumerate(raw)]
+    out = []
+    for where, item in items:
+        base = None
+        if inherited is not None and item.get("type") is None:
+            if len(inherited) != 1:
+                raise _error(where + ".type", None, "required: the service has %d checkers, a real-server check without type merges "
+                             "into one only" % len(inherited), name)
+            base = inherited[0]
+        out.append(_check(where, item, name, base))
+    if len(out) > 1 and any(c["type"] == "none" for c in out):
+        raise _error(path, raw, "type none (no checker) in a list of checkers; use an empty list for none", name)
+    return [c for c in out if c["type"] != "none"] if len(out) > 1 else out
 
 
 def _forwarding(path, value, default, name):
@@ -330,10 +413,14 @@ def _real_server(where, rs, svc, hostvars, name):
     if forwarding != "masquerade" and svc["group"] is not None and any(m["port"] not in (None, 0, port) for m in svc["group"]):
         raise _error(where + ".port", port, "%s forwarding cannot map ports: group members use port(s) %s, the real server %s"
                      % (forwarding, ", ".join(str(m["port"]) for m in svc["group"] if m["port"]), port), name)
-    check = _check(where + ".check", rs["check"], name, inherited=svc["check"]) if rs["check"] is not None else svc["check"]
-    if check["type"] in S.PORT_CHECKS and not port and not check.get("connect_port"):
-        raise _error(where + ".check.connect_port", None, "required: a %s check of a real server without a port needs connect_port"
-                     % check["type"], name)
+    checks = _checks(where + ".check", rs["check"], name, inherited=svc["check"])
+    for i, check in enumerate(checks):
+        if check["type"] in S.PORT_CHECKS and not port and not check.get("connect_port"):
+            at = where + (".check[%d]" % i if isinstance(rs["check"], list) else ".check")
+            raise _error(at + ".connect_port", None, "required: a %s check of a real server without a port needs connect_port"
+                         % check["type"], name)
+    for key in ("notify_up", "notify_down"):
+        _quoted("%s.%s" % (where, key), rs[key], name)
     if rs["tunnel"] is not None:
         if forwarding != "tunnel":
             given = _given(rs["tunnel"])
@@ -355,7 +442,9 @@ def _real_server(where, rs, svc, hostvars, name):
         "method": S.KEEPALIVED_METHOD[forwarding],
         "upper_threshold": upper,
         "lower_threshold": lower,
-        "check": check,
+        "check": checks,
+        "notify_up": rs["notify_up"],
+        "notify_down": rs["notify_down"],
         "tunnel": tunnel,
     }
 
@@ -412,7 +501,8 @@ def normalise_service(raw, index=0, hostvars=None, root=ROOT, path=None):
         persistence=persistence,
         one_packet=svc["one_packet"],
         persistence_engine=svc["persistence_engine"],
-        check=_check(path + ".check", svc["check"], name),
+        check=_checks(path + ".check", svc["check"], name),
+        ha_suspend=svc["ha_suspend"],
         delay_loop=svc["delay_loop"],
         inhibit_on_failure=svc["inhibit_on_failure"],
         alpha=svc["alpha"],

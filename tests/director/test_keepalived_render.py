@@ -286,3 +286,37 @@ def test_bad_input_stopped_before_any_change(bad_input_results, label):
     msg = bad_input_results[label]
     assert re.search(BAD_INPUT[label][1], msg, re.S), msg
     assert "much-too-long" not in msg
+
+
+def test_health_checks(rendered):
+    """Several checkers per real server, several URLs (status ranges, regex), SNI, checker source
+    options and timing, FILE_CHECK (one track_file per path), notify scripts, ha_suspend."""
+    conf = rendered["health_checks"]["dir1"]["conf"]
+    front = rendered["_interfaces"][0]
+    (track,) = blocks(conf, "track_file")
+    assert "file /run/lvs-cluster/maint-web" in track and "init_file" in track
+    track_name = track.split()[1]
+    (web,) = blocks(conf, "virtual_server 192.0.2.70 80")
+    assert re.search(r"^\s*ha_suspend$", web, re.M)
+    first, second, third = blocks(web, "real_server")
+    assert 'notify_up "/bin/true up"' in first and 'notify_down "/bin/true down"' in first
+    (http,) = blocks(first, "HTTP_GET")
+    urls = blocks(http, "url")
+    assert len(urls) == 2
+    assert "status_code 200-299 301" in urls[0] and 'regex "^ok"' in urls[0] and "regex_no_match" not in urls[0]
+    assert 'regex "not ready"' in urls[1] and re.search(r"^\s*regex_no_match$", urls[1], re.M)
+    assert "virtualhost ready.example.test" in urls[1]
+    for line in ("bind_if %s" % front, "bind_port 20000", "fwmark 7", "delay_loop 3", "log_all_failures", "connect_timeout 2"):
+        assert re.search(r"^\s*%s$" % re.escape(line), http, re.M), line
+    assert "connect_port 22" in blocks(first, "TCP_CHECK")[0]
+    (file_check,) = blocks(first, "FILE_CHECK")
+    assert "track_file %s" % track_name in file_check and re.search(r"^\s*weight 0$", file_check, re.M)
+    # a real server's own check replaces the service's list; an empty list is no checker
+    assert len(blocks(second, "HTTP_GET")) == 1 and not blocks(second, "TCP_CHECK") and not blocks(second, "FILE_CHECK")
+    assert "path /alt" in second and "status_code 200-204" in second
+    assert "_CHECK" not in third and "HTTP_GET" not in third
+    (tls,) = blocks(conf, "virtual_server 192.0.2.70 443")
+    one, two = blocks(tls, "real_server")
+    (ssl,) = blocks(one, "SSL_GET")
+    assert re.search(r"^\s*enable_sni$", ssl, re.M) and "digest 9b3a0c85a887a256d6939da88aabd8cd" in ssl
+    assert re.search(r"^\s*weight -10 reverse$", blocks(two, "FILE_CHECK")[0], re.M) and blocks(two, "PING_CHECK")

@@ -71,15 +71,19 @@ def test_defaults_and_resolution():
     assert [r["host"] for r in rs] == ["web1", "web2", None]
     assert [r["weight"] for r in rs] == [1, 2, 1]
     assert all(r["port"] == 80 and r["forwarding"] == "direct" for r in rs)
-    assert rs[0]["check"] == {"type": "http", "checker": "HTTP_GET", "connect_timeout": 3, "delay_before_retry": None, "warmup": None,
-                              "retry": None, "connect_port": None, "connect_ip": None, "bind_to": None, "path": "/health",
-                              "status": [200], "digest": None, "virtualhost": None}
+    # the normalised check is a list of checkers; an http(s) checker says its URLs once, in urls
+    assert rs[0]["check"] == [{"type": "http", "checker": "HTTP_GET", "connect_timeout": 3, "delay_before_retry": None, "warmup": None,
+                               "retry": None, "delay_loop": None, "log_all_failures": False, "connect_port": None, "connect_ip": None,
+                               "bind_to": None, "bind_port": None, "bind_if": None, "fwmark": None, "path": None, "status": None,
+                               "digest": None, "regex": None, "regex_no_match": None, "virtualhost": None,
+                               "urls": [{"path": "/health", "status": [200], "digest": None, "regex": None, "regex_no_match": False,
+                                         "virtualhost": None}]}]
 
 
 def test_default_check_is_tcp():
     (web,) = norm(svc(check=None))
-    assert web["check"]["type"] == "tcp"
-    assert web["check"]["checker"] == "TCP_CHECK"
+    assert [c["type"] for c in web["check"]] == ["tcp"]
+    assert web["check"][0]["checker"] == "TCP_CHECK"
 
 
 def test_host_that_is_an_address_and_ipv6_resolution():
@@ -257,11 +261,13 @@ def test_tunnel_options():
 def test_per_real_server_check_inherits_service_check():
     (web,) = norm(svc(real_servers=[{"address": "192.0.2.21", "check": {"path": "/alt"}}, {"address": "192.0.2.22", "check": {"type": "ping"}}]))
     first, second = web["real_servers"]
-    assert first["check"]["type"] == "http"
-    assert first["check"]["path"] == "/alt"
-    assert first["check"]["connect_timeout"] == 3
-    assert second["check"] == {"type": "ping", "checker": "PING_CHECK", "connect_timeout": None, "delay_before_retry": None,
-                               "warmup": None, "retry": None, "connect_ip": None, "bind_to": None}
+    ((check,),) = (first["check"],)
+    assert check["type"] == "http"
+    assert [u["path"] for u in check["urls"]] == ["/alt"]
+    assert check["connect_timeout"] == 3
+    assert second["check"] == [{"type": "ping", "checker": "PING_CHECK", "connect_timeout": None, "delay_before_retry": None,
+                                "warmup": None, "retry": None, "delay_loop": None, "log_all_failures": False, "connect_ip": None,
+                                "bind_to": None, "bind_if": None, "fwmark": None}]
 
 
 @pytest.mark.parametrize(
@@ -280,10 +286,11 @@ def test_per_real_server_check_inherits_service_check():
 )
 def test_every_checker(check, checker):
     (web,) = norm(svc(check=check))
-    assert web["check"]["checker"] == checker
+    ((got,),) = (web["check"],)
+    assert got["checker"] == checker
     if check["type"] == "https":
-        assert web["check"]["digest"] == "9b3a0c85a887a256d6939da88aabd8cd"
-        assert web["check"]["status"] == [200, 301]
+        assert got["urls"] == [{"path": "/", "status": [200, 301], "digest": "9b3a0c85a887a256d6939da88aabd8cd", "regex": None,
+                                "regex_no_match": False, "virtualhost": None}]
 
 
 def test_views_for_real_servers_and_directors():
