@@ -200,6 +200,7 @@ def docs_tables():
         _table("`quorum`", S.QUORUM),
         _table("`group[]` members", S.GROUP_MEMBER),
         _table("`check` (service or real server)", S.CHECK),
+        _table("`check.urls[]` (http and https checks)", S.URL),
     ]
     check_keys = ["", "Keys of each check type (a key given for another type is an error):", "",
                   "| type | keepalived | keys besides `type` |", "|---|---|---|"]

@@ -404,7 +404,7 @@ def _walk_ints(field, value):
 def _status(item, low, high):
     """One HTTP status: an integer, or a range ``low-high`` (kept as that text, as keepalived takes it)."""
     if isinstance(item, str) and "-" in item.strip()[1:]:
-        first, _, last = item.strip().partition("-")
+        first, last = item.strip().split("-", 1)
         try:
             a, b = to_int(first, "", low, high), to_int(last, "", low, high)
         except SchemaError:

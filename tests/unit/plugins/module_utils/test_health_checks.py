@@ -143,9 +143,9 @@ def test_file_check_and_notify_scripts_and_ha_suspend():
 
 
 def test_the_normalised_checks_are_a_fixed_point():
+    tcp = {"type": "tcp", "bind_if": "eth0", "fwmark": 7, "delay_loop": 2, "log_all_failures": True}
     given = svc(check=[{"type": "https", "enable_sni": True, "urls": [{"path": "/a", "status": "200-204"}, {"path": "/b", "regex": "x"}]},
-                       {"type": "file", "file": "/run/m"}, {"type": "tcp", "bind_if": "eth0", "fwmark": 7, "delay_loop": 2,
-                                                             "log_all_failures": True}],
+                       {"type": "file", "file": "/run/m"}, tcp],
                 real_servers=[{"address": "192.0.2.21", "check": {"type": "http", "path": "/x", "status": [200, "300-302"]}}])
     once = norm(given)
     assert norm(*once) == once
