@@ -355,10 +355,13 @@ def _walk_dict(field, value):
 def _walk_list(field, value):
     if not isinstance(value, list):
         raise SchemaError("", value, "expected a list, got %r" % (value,))
-    sub = field.elements
-    convert = _CONVERT[sub.kind]
+    return _each(_CONVERT[field.elements.kind], field.elements, value)
+
+
+def _each(convert, sub, items):
+    """``convert(sub, item)`` for each item; an error names its index."""
     out = []
-    for i, item in enumerate(value):
+    for i, item in enumerate(items):
         try:
             out.append(convert(sub, item))
         except SchemaError as exc:
@@ -434,13 +437,7 @@ def _walk_dicts(field, value):
         return _walk_dict(field, value)
     if not isinstance(value, list):
         raise SchemaError("", value, "expected a mapping or a list of mappings, got %r" % (value,))
-    out = []
-    for i, item in enumerate(value):
-        try:
-            out.append(_walk_dict(field, item))
-        except SchemaError as exc:
-            raise exc.under("[%d]" % i) from None
-    return out
+    return _each(_walk_dict, field, value)
 
 
 def _walk_netmask(field, value):
