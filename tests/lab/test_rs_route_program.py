@@ -113,6 +113,12 @@ TUN_PLAY = """---
     - {role}/defaults/main.yml
     - {role}/vars/main.yml
   tasks:
+    - name: The service model, computed once as the role does
+      lvs.cluster.service_model:
+        services: "{{{{ lvs_virtual_services }}}}"
+        include_services: false
+      run_once: true
+      register: __tun_real_server_model
     - name: Derived setup
       ansible.builtin.copy:
         dest: {out}
