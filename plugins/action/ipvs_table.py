@@ -15,17 +15,11 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.lvs.cluster.plugins.module_utils._ipvsadm import desired_table, name_reports, wire_text
 from ansible_collections.lvs.cluster.plugins.module_utils._runner import ModuleError
 from ansible_collections.lvs.cluster.plugins.module_utils._schema import SchemaError
-from ansible_collections.lvs.cluster.plugins.plugin_utils._model import model_arg, take_model_arg
+from ansible_collections.lvs.cluster.plugins.plugin_utils._model import ModelArgMixin, take_model_arg
 
 
-class ActionModule(ActionBase):
+class ActionModule(ModelArgMixin, ActionBase):
     _VALID_ARGS = frozenset(("services", "purge", "scope", "load_module", "read_thresholds", "report_limit"))
-
-    @classmethod
-    def finalize_task_arg(cls, name, value, templar, context):
-        if name == "services":
-            return model_arg(value, templar)
-        return super().finalize_task_arg(name, value, templar, context)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

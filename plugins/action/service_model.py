@@ -9,19 +9,13 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.lvs.cluster.plugins.module_utils import _service_model as M
 from ansible_collections.lvs.cluster.plugins.module_utils._schema import SchemaError
-from ansible_collections.lvs.cluster.plugins.plugin_utils._model import model_arg, take_model_arg
+from ansible_collections.lvs.cluster.plugins.plugin_utils._model import ModelArgMixin, take_model_arg
 
 
-class ActionModule(ActionBase):
+class ActionModule(ModelArgMixin, ActionBase):
     _VALID_ARGS = frozenset(("services", "hosts", "root", "keepalived", "include_services"))
     _requires_connection = False
     TRANSFERS_FILES = False
-
-    @classmethod
-    def finalize_task_arg(cls, name, value, templar, context):
-        if name == "services":
-            return model_arg(value, templar)
-        return super().finalize_task_arg(name, value, templar, context)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -57,6 +51,7 @@ class ActionModule(ActionBase):
             scope=M.ipvs_scope(normalised),
             schedulers=M.schedulers_in_use(normalised),
             forwarding=M.forwarding_in_use(normalised),
+            track_files=M.track_files(normalised),
             hosts=views,
             counts={
                 "services": len(normalised),

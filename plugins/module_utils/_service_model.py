@@ -723,6 +723,14 @@ def forwarding_in_use(services):
     return used
 
 
+def track_files(services):
+    """The files of the model's file checks (check type file), sorted, each once: a director has
+    one keepalived track_file per file, and the file must exist before keepalived -t reads the
+    config (keepalived 2.3 refuses a missing one, init_file or not)."""
+    files = {chk["file"] for svc in services for rs in svc["real_servers"] for chk in rs["check"] if chk["type"] == "file"}
+    return sorted(files)
+
+
 def has_forwarding(services, forwarding):
     want = S.FORWARDING_ALIASES[forwarding]
     return any(svc["forwarding"] == want or any(rs["forwarding"] == want for rs in svc["real_servers"]) for svc in services)

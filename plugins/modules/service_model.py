@@ -96,6 +96,14 @@ forwarding:
   returned: success
   type: dict
   sample: {direct: [ipv4], masquerade: [ipv4, ipv6]}
+track_files:
+  description:
+    - The files of the model's file checks (C(check[].type=file)), sorted, each once.
+    - The director role creates the missing ones holding C(0) before C(keepalived -t) reads the config.
+  returned: success
+  type: list
+  elements: str
+  sample: [/run/lvs-cluster/web1-drain]
 schedulers:
   description: The schedulers in use.
   returned: success

@@ -49,3 +49,16 @@ def take_model_arg(task, name="services"):
     one playbook). The action plugin has read the model and validated it; the result does not
     need to carry it again."""
     return task.args.pop(name, None)
+
+
+class ModelArgMixin:
+    """For the action plugins whose ``services`` argument is the model: ansible-core resolves it
+    with model_arg instead of templating every string in it (put before ActionBase)."""
+
+    MODEL_ARG = "services"
+
+    @classmethod
+    def finalize_task_arg(cls, name, value, templar, context):
+        if name == cls.MODEL_ARG:
+            return model_arg(value, templar)
+        return super().finalize_task_arg(name, value, templar, context)

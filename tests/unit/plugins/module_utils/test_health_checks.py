@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.lvs.cluster.plugins.module_utils._service_model import ServiceModelError, normalise_services
+from ansible_collections.lvs.cluster.plugins.module_utils._service_model import ServiceModelError, normalise_services, track_files
 
 
 def svc(**over):
@@ -140,6 +140,16 @@ def test_file_check_and_notify_scripts_and_ha_suspend():
     fails(r"^lvs_virtual_services\[0\]\.real_servers\[0\]\.notify_down: '/bin/x \"y\"': a double quote",
           svc(real_servers=[{"address": "192.0.2.21", "notify_down": '/bin/x "y"'}]))
     fails(r"^lvs_virtual_services\[0\]\.ha_suspend: 'maybe' is not a boolean", svc(ha_suspend="maybe"))
+
+
+def test_track_files_are_the_file_checks_files_once_and_sorted():
+    services = norm(
+        svc(check=[{"type": "tcp"}, {"type": "file", "file": "/run/lvs/web"}],
+            real_servers=[{"address": "192.0.2.21"}, {"address": "192.0.2.22", "check": [{"type": "file", "file": "/run/lvs/a"}, {"type": "ping"}]}]),
+        svc(name="mail", port=25, check={"type": "file", "file": "/run/lvs/web"}),
+    )
+    assert track_files(services) == ["/run/lvs/a", "/run/lvs/web"]
+    assert track_files(norm(svc())) == []
 
 
 def test_the_normalised_checks_are_a_fixed_point():
