@@ -159,6 +159,25 @@ class LabHandle:
             raise LabError(f"ansible-playbook {playbook} -> {p.returncode}\n{p.stdout[-6000:]}\n{p.stderr[-3000:]}")
         return p
 
+    def playbook_results(self, playbook, host: str, timeout=1800):
+        """Run the playbook with the json callback: (the process, {task name: host's result}); a
+        loop's result holds the list of its items' results. Task names must be unique."""
+        env = self._ansible_env()
+        env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
+        argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory_path), str(playbook)]
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False)
+        if "{" not in proc.stdout:
+            raise LabError(f"ansible-playbook {playbook} -> {proc.returncode}, no json output\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        data = json.loads(proc.stdout[proc.stdout.index("{"):])
+        results = {}
+        for play in data["plays"]:
+            for task in play["tasks"]:
+                if host in task["hosts"]:
+                    name = task["task"]["name"]
+                    assert name not in results, f"task names must be unique: {name}"
+                    results[name] = task["hosts"][host]
+        return proc, results
+
     def ansible(self, pattern: str, module: str, args: str = "", check=True, timeout=600):
         argv = [str(VENV_BIN / "ansible"), "-i", str(self.inventory_path), pattern, "-m", module]
         if args:

@@ -15,8 +15,6 @@ same table (``ipvs_info``: every field, thresholds and tunnels included; and ``i
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,6 @@ pytestmark = pytest.mark.lab
 
 HOST = "dir1"
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = ROOT / ".venv" / "bin"
 MODELS = ROOT / "tests" / "unit" / "plugins" / "module_utils" / "fixtures" / "models" / "entry_points.yml"
 WAYS = ("service_model", "ipvs_table", "filters", "modules", "keepalived")
 WORK = "/run/lvs-entry-points"
@@ -167,14 +164,7 @@ def test_every_entry_point_gives_the_same_kernel_table(lab, tmp_path):
     model = [svc for name in sorted(models) for svc in models[name]]
     playbook = tmp_path / "entry_points.yml"
     playbook.write_text(yaml.safe_dump(_playbook(model, lab.hostvars(HOST)), sort_keys=False))
-    env = lab._ansible_env()
-    env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""))
-    proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(lab.inventory_path), str(playbook)], capture_output=True, text=True, env=env, timeout=1800, check=False
-    )
-    data = json.loads(proc.stdout[proc.stdout.index("{") :])
-    results = {task["task"]["name"]: task["hosts"][HOST] for play in data["plays"] for task in play["tasks"] if HOST in task["hosts"]}
+    proc, results = lab.playbook_results(playbook, HOST)
     assert proc.returncode == 0, json.dumps({k: v for k, v in results.items() if v.get("failed")}, indent=1)[-6000:] + proc.stderr[-2000:]
 
     want = _table(results["Read service_model"])

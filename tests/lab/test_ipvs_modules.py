@@ -11,11 +11,7 @@ naming the parameter and the value while the kernel table stays byte-for-byte th
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import textwrap
-from pathlib import Path
 
 import pytest
 import yaml
@@ -23,7 +19,6 @@ import yaml
 pytestmark = pytest.mark.lab
 
 HOST = "dir1"
-VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 
 # (module, args, text that must appear in the message: the parameter and the value)
 BAD_INPUT = [
@@ -332,19 +327,7 @@ def _results(lab, tmp_path, playbook_text, name):
     """Run the playbook with the json callback; {task name: result} (loops: the list of results)."""
     path = tmp_path / name
     path.write_text(playbook_text)
-    env = lab._ansible_env()
-    env.update({"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""))
-    proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(lab.inventory_path), str(path)], capture_output=True, text=True, env=env, timeout=1800, check=False
-    )
-    data = json.loads(proc.stdout[proc.stdout.index("{") :])
-    results = {}
-    for play in data["plays"]:
-        for task in play["tasks"]:
-            assert task["task"]["name"] not in results, "task names must be unique: %s" % task["task"]["name"]
-            results[task["task"]["name"]] = task["hosts"][HOST]
-    return proc, results
+    return lab.playbook_results(path, HOST)
 
 
 def test_ipvs_modules_lifecycle(lab, tmp_path):
