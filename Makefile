@@ -80,13 +80,23 @@ PY312 ?= $(firstword $(foreach p,$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/py
 	.venv-core$*/bin/pip install -q "ansible-core==$*.*" "ansible==$(ANSIBLE_PKG_$*).*" -r requirements/core-newer.in
 	touch $@
 
+# Two lanes side by side: sanity (mostly one process at a time) of each core in turn, in a copy of the
+# collection of its own and into a log printed at the end; units and the host suites (both cores)
+# of each core in turn. Sanity's per-test virtualenvs are shared between the cores' runs
+# (~/.ansible/test/venv), so the sanity runs never overlap each other.
+CORE_SANITY := .tmp/core-test/ansible_collections/lvs/cluster
 core-test: collection deps $(foreach c,$(NEWER_CORES),.venv-core$(c)/.stamp) ## units, sanity and host suites on each newer ansible-core (Python 3.12)
-	@set -e; for c in $(NEWER_CORES); do v=$(CURDIR)/.venv-core$$c/bin; \
+	@set -e; bash tests/collection-tree.sh $(CORE_SANITY); \
+	( set -e; for c in $(NEWER_CORES); do echo "== sanity on ansible-core $$c"; \
+	    PATH=$(CURDIR)/.venv-core$$c/bin:$$PATH bash tests/ansible-test.sh $(CORE_SANITY) sanity --python 3.12 --color no; done \
+	) > .tmp/core-test/sanity.log 2>&1 & sanity=$$!; \
+	rc=0; for c in $(NEWER_CORES); do v=$(CURDIR)/.venv-core$$c/bin; \
 	  echo "== $$($$v/ansible --version | head -1) on $$($$v/python --version)"; \
-	  PATH=$$v:$$PATH bash tests/ansible-test.sh $(COLL) units --python 3.12 --color no; \
-	  PATH=$$v:$$PATH bash tests/ansible-test.sh $(COLL) sanity --python 3.12 --color no; \
-	  $$v/python -m pytest -p no:cacheprovider -n 2 tests/director; \
-	  $$v/python -m pytest -p no:cacheprovider -n 2 tests/playbooks; done
+	  PATH=$$v:$$PATH bash tests/ansible-test.sh $(COLL) units --python 3.12 --color no || rc=1; \
+	  $$v/python -m pytest -p no:cacheprovider -n 2 tests/director || rc=1; \
+	  $$v/python -m pytest -p no:cacheprovider -n 2 tests/playbooks || rc=1; done; \
+	wait $$sanity || rc=1; cat .tmp/core-test/sanity.log; \
+	test $$rc -eq 0 || { echo "core-test: failed on a newer ansible-core (above)"; exit 1; }
 
 check: lint sanity units docs-test windows-test host-test packaging-test ## the fast path: no VMs
 
