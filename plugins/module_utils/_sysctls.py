@@ -33,11 +33,10 @@ def canonical_value(value):
 def check_settings(settings):
     """{name: value} -> {name: canonical text}; ModuleError names the parameter, the key and the value."""
     out = {}
-    for name, value in settings.items():
+    for name, raw in settings.items():
         if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
             raise ModuleError("settings: %r is not a sysctl name (dot-separated, like net.ipv4.ip_forward)" % (name,))
-        if isinstance(value, bool):
-            value = int(value)
+        value = int(raw) if isinstance(raw, bool) else raw
         if value is None or isinstance(value, (dict, list)):
             raise ModuleError("settings.%s: %r is not a sysctl value (a number or text)" % (name, value))
         text = canonical_value(value)

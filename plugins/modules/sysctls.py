@@ -35,7 +35,7 @@ attributes:
 options:
   settings:
     description:
-      - The kernel parameters, C(name: value). Booleans are written as V(1) and V(0).
+      - "The kernel parameters, C(name: value). Booleans are written as V(1) and V(0)."
     type: dict
     required: true
   sysctl_file:
