@@ -35,7 +35,9 @@ def test_inventory_shape(smoke):
     assert {h: smoke.hostvars(h).get("lab_release") for h in ("dir1", "rs1", "rs2", "cl1")} == \
         {"dir1": RELEASE, "rs1": RELEASE, "rs2": RELEASE, "cl1": None}
     assert smoke.hostvars("cl1")["lab_routes"] == [{"to": "2001:db8:5::/64", "via": "2001:db8:1::2"}]
-    assert rs1["ansible_connection"] == "containers.podman.podman"
+    # containers: ssh to their own sshd through their netns (no podman connection)
+    assert "ansible_connection" not in rs1 and rs1["ansible_host"] == rs1["lab_container"]
+    assert f"ip netns exec {rs1['lab_netns']} nc 127.0.0.1 22" in rs1["ansible_ssh_common_args"]
     cl1 = smoke.hostvars("cl1")
     assert "ansible_connection" not in cl1 and cl1["lab_netns"].startswith("lvslab-")
     dir1 = smoke.hostvars("dir1")
