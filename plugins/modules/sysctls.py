@@ -10,8 +10,8 @@ short_description: Several kernel parameters at once, at runtime and in one owne
 version_added: 0.1.0
 description:
   - Sets every key of O(settings) in C(/proc/sys) where its runtime value differs, and writes O(sysctl_file) holding
-    exactly O(settings) (this module owns that file: keys it no longer lists are dropped from it, their runtime value
-    is left as it is).
+    exactly O(settings). This module owns that file; keys it no longer lists are dropped from it, their runtime value
+    is left as it is.
   - One module run for the whole set; a loop of C(ansible.posix.sysctl) runs once per key.
   - Values are compared as C(sysctl) prints them, fields separated by one space (V(4096 131072 6291456)).
   - Names use the C(sysctl) notation; a dot inside an interface name is written as a slash
