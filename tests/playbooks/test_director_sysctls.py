@@ -23,8 +23,8 @@ def test_vlan_vrrp_interface_gives_a_slash_in_the_sysctl_name(tmp_path, ansible_
         "tasks": [
             {"name": "Facts", "fake_facts": {"facts": "{{ vlan_facts[inventory_hostname] }}"}, "tags": ["always"]},
             {"name": "The role up to its validation", "ansible.builtin.import_role": {"name": "lvs.cluster.director"}},
-            {"name": "Report", "ansible.builtin.copy": {"dest": str(tmp_path / "{{ inventory_hostname }}.json"), "mode": "0644", "content": "{{ __director_sysctls | to_json }}"},
-             "tags": ["always"]},
+            {"name": "Report", "tags": ["always"], "ansible.builtin.copy": {
+                "dest": str(tmp_path / "{{ inventory_hostname }}.json"), "mode": "0644", "content": "{{ __director_sysctls | to_json }}"}},
         ],
     }]
     pb = tmp_path / "pb.yml"
