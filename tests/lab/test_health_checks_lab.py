@@ -1,0 +1,142 @@
+# Copyright (c) lvs.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The service model's health checks on a live keepalived (smoke lab: director VM dir1, real-server
+containers rs1 and rs2; keepalived 2.2.7 with PCRE2 on bookworm).
+
+One service, VIP 192.0.2.40 port 8080, two checkers on every real server: an HTTP check of
+``/hc/`` with a body regex ``^OK`` and a status range ``200-204``, and a TCP check of port 8081
+(a second listener on the real server). The director role renders keepalived.conf from the model
+and starts keepalived; the test then changes what the real servers answer and watches the kernel
+table (``ipvsadm -Ln``):
+
+* the body stops matching the regex: the real server leaves the table; matches again: it returns;
+* the check URL answers 404 (outside 200-204): it leaves; 200 again: it returns;
+* the second checker (TCP 8081) fails while the HTTP check still passes: it leaves; back: it returns.
+
+Each change is made on one real server; the other one stays in the table all along, so a test
+that removed everything could not pass. Teardown stops keepalived and removes its service and
+the real servers' listeners (later suites of the same lab start from an empty table).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from test_rs_support import wait_for
+
+pytestmark = pytest.mark.lab
+
+VIP, PORT, TCP_PORT = "192.0.2.40", 8080, 8081
+ADDRESSES = {"rs1": "192.0.2.11", "rs2": "192.0.2.12"}
+# keepalived checks every delay_loop seconds; a failure counts after retry attempts
+SETTLE = 40
+
+MODEL = [{
+    "name": "hc",
+    "address": VIP,
+    "port": PORT,
+    "scheduler": "rr",
+    "forwarding": "direct",
+    "delay_loop": 1,
+    "check": [
+        {"type": "http", "path": "/hc/", "regex": "^OK", "status": "200-204", "connect_timeout": 1, "retry": 1, "delay_before_retry": 1},
+        {"type": "tcp", "connect_port": TCP_PORT, "connect_timeout": 1, "retry": 1, "delay_before_retry": 1},
+    ],
+    "real_servers": [{"host": "rs1"}, {"host": "rs2"}],
+}]
+
+BACKENDS = f"""
+- name: Two listeners per real server (the HTTP check's and the TCP check's)
+  hosts: rs1:rs2
+  gather_facts: false
+  tasks:
+    - name: Page of the HTTP check
+      ansible.builtin.shell: mkdir -p /srv/hc/hc && echo "OK {{{{ inventory_hostname }}}}" > /srv/hc/hc/index.html
+      changed_when: true
+    - name: Listeners
+      ansible.builtin.command: >-
+        systemd-run --unit lvs-hc-{{{{ item }}}} --property Restart=always
+        /usr/bin/python3 -m http.server --bind 0.0.0.0 --directory /srv/hc {{{{ item }}}}
+      loop: [{PORT}, {TCP_PORT}]
+      changed_when: true
+"""
+
+DIRECTOR = """
+- name: Director with keepalived checkers from the model
+  hosts: dir1
+  gather_facts: false
+  vars:
+    director_vrrp_interface: "{{ lab_front_interface }}"
+    director_vrrp_virtual_router_id: 61
+    director_vrrp_state: MASTER
+    director_vrrp_priority: 150
+    director_vrrp_auth_pass: lab-hc1
+  roles:
+    - role: lvs.cluster.director
+"""
+
+
+def servers(lab):
+    out = lab.exec("dir1", f"ipvsadm -Ln -t {VIP}:{PORT}", check=False).stdout
+    return sorted(re.findall(r"->\s+(\d+\.\d+\.\d+\.\d+):\d+\s+\w+\s+\d+", out))
+
+
+def both(lab):
+    return servers(lab) == sorted(ADDRESSES.values())
+
+
+def only(lab, host):
+    return servers(lab) == [ADDRESSES[host]]
+
+
+@pytest.fixture(scope="module")
+def checked(lab, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hc")
+    (tmp / "backends.yml").write_text(BACKENDS)
+    (tmp / "director.yml").write_text(DIRECTOR)
+    try:
+        lab.run_playbook(tmp / "backends.yml")
+        lab.run_playbook(tmp / "director.yml", extra_vars={"lvs_virtual_services": MODEL})
+        wait_for(lambda: both(lab), timeout=SETTLE * 2, step=1, what="both real servers in the table")
+        yield lab
+    finally:
+        lab.exec("dir1", "systemctl disable --now keepalived; ipvsadm -D -t %s:%d; rm -f /etc/keepalived/keepalived.conf" % (VIP, PORT), check=False)
+        for host in ADDRESSES:
+            lab.exec(host, f"systemctl stop lvs-hc-{PORT} lvs-hc-{TCP_PORT}; rm -rf /srv/hc", check=False)
+
+
+def test_rendered_checks(checked):
+    conf = checked.exec("dir1", "cat /etc/keepalived/keepalived.conf").stdout
+    assert "HTTP_GET" in conf and "TCP_CHECK" in conf, conf
+    assert re.search(r'regex\s+"\^OK"', conf) and re.search(r"status_code\s+200-204", conf), conf
+
+
+def test_body_no_longer_matching_the_regex_takes_it_out(checked):
+    checked.exec("rs2", "echo 'DEGRADED rs2' > /srv/hc/hc/index.html")
+    wait_for(lambda: only(checked, "rs1"), timeout=SETTLE, step=1, what="rs2 out (regex)")
+    checked.exec("rs2", "echo 'OK rs2' > /srv/hc/hc/index.html")
+    wait_for(lambda: both(checked), timeout=SETTLE, step=1, what="rs2 back (regex)")
+
+
+def test_status_outside_the_range_takes_it_out(checked):
+    checked.exec("rs1", "mv /srv/hc/hc /srv/hc/away")  # /hc/ answers 404
+    wait_for(lambda: only(checked, "rs2"), timeout=SETTLE, step=1, what="rs1 out (status 404)")
+    checked.exec("rs1", "mv /srv/hc/away /srv/hc/hc")
+    wait_for(lambda: both(checked), timeout=SETTLE, step=1, what="rs1 back (status 200)")
+
+
+def test_either_checker_failing_takes_it_out(checked):
+    # the HTTP check still passes on rs2; only its TCP checker fails
+    checked.exec("rs2", f"systemctl stop lvs-hc-{TCP_PORT}")
+    assert checked.exec("rs2", "cat /srv/hc/hc/index.html").stdout.startswith("OK")
+    wait_for(lambda: only(checked, "rs1"), timeout=SETTLE, step=1, what="rs2 out (TCP checker)")
+    checked.exec("rs2", f"systemctl start lvs-hc-{TCP_PORT}")
+    wait_for(lambda: both(checked), timeout=SETTLE, step=1, what="rs2 back (TCP checker)")
+
+
+def test_model_is_what_the_checks_came_from(checked):
+    """The rendered checkers are the model's: two per real server, for both real servers."""
+    conf = checked.exec("dir1", "cat /etc/keepalived/keepalived.conf").stdout
+    assert conf.count("HTTP_GET") == 2 and conf.count("TCP_CHECK") == 2, conf
