@@ -320,3 +320,13 @@ def test_health_checks(rendered):
     (ssl,) = blocks(one, "SSL_GET")
     assert re.search(r"^\s*enable_sni$", ssl, re.M) and "digest 9b3a0c85a887a256d6939da88aabd8cd" in ssl
     assert re.search(r"^\s*weight -10 reverse$", blocks(two, "FILE_CHECK")[0], re.M) and blocks(two, "PING_CHECK")
+
+
+def test_single_director_has_no_unicast_keywords(rendered):
+    """No peers in the VRRP group: no unicast_src_ip / unicast_peer (keepalived -t above accepts it)."""
+    for host in ("dir1", "dir2"):
+        (inst,) = blocks(rendered["single_director"][host]["conf"], "vrrp_instance LVS_FRONT")
+        assert "unicast_src_ip" not in inst and "unicast_peer" not in inst, inst
+    # with peers, the same template renders them (dr_http: the pair)
+    (pair,) = blocks(rendered["dr_http"]["dir1"]["conf"], "vrrp_instance LVS_FRONT")
+    assert "unicast_peer {\n        192.0.2.3\n    }" in pair, pair
