@@ -214,7 +214,7 @@ options:
             type: str
           regex:
             description:
-              - A regular expression (PCRE2, as keepalived matches it) the body must match (keepalived C(regex)).
+              - A regular expression (PCRE2) the body must match (keepalived C(regex)).
               - Read by keepalived.
             type: str
           regex_no_match:
@@ -249,7 +249,7 @@ options:
                 type: str
               regex:
                 description:
-                  - A regular expression (PCRE2, as keepalived matches it) the body must match (keepalived C(regex)).
+                  - A regular expression (PCRE2) the body must match (keepalived C(regex)).
                   - Read by keepalived.
                 type: str
               regex_no_match:
@@ -665,7 +665,7 @@ options:
                 type: str
               regex:
                 description:
-                  - A regular expression (PCRE2, as keepalived matches it) the body must match (keepalived C(regex)).
+                  - A regular expression (PCRE2) the body must match (keepalived C(regex)).
                   - Read by keepalived.
                 type: str
               regex_no_match:
@@ -700,7 +700,7 @@ options:
                     type: str
                   regex:
                     description:
-                      - A regular expression (PCRE2, as keepalived matches it) the body must match (keepalived C(regex)).
+                      - A regular expression (PCRE2) the body must match (keepalived C(regex)).
                       - Read by keepalived.
                     type: str
                   regex_no_match:

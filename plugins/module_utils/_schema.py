@@ -481,7 +481,7 @@ URL = Field(
         Field("status", "statuses", "Expected HTTP status code(s) and ranges such as C(200-299) (default 200).", low=MIN_HTTP_STATUS,
               high=MAX_HTTP_STATUS, readers=_K),
         Field("digest", "str", "MD5 of the expected body (32 hex digits), instead of C(status).", readers=_K),
-        Field("regex", "str", "A regular expression (PCRE2, as keepalived matches it) the body must match (keepalived C(regex)).", readers=_K),
+        Field("regex", "str", "A regular expression (PCRE2) the body must match (keepalived C(regex)).", readers=_K),
         Field("regex_no_match", "bool", "The body must not match C(regex) (keepalived C(regex_no_match)).", readers=_K),
         Field("virtualhost", "str", "Host header for this URL (default: the check's C(virtualhost)).", readers=_K),
     ),
@@ -528,7 +528,7 @@ CHECK = Field(
         Field("status", "statuses", "Expected HTTP status code(s) and ranges such as C(200-299) (default 200).", low=MIN_HTTP_STATUS,
               high=MAX_HTTP_STATUS, readers=_K, check_types=_HTTP),
         Field("digest", "str", "MD5 of the expected body (32 hex digits), instead of C(status).", readers=_K, check_types=_HTTP),
-        Field("regex", "str", "A regular expression (PCRE2, as keepalived matches it) the body must match (keepalived C(regex)).", readers=_K, check_types=_HTTP),
+        Field("regex", "str", "A regular expression (PCRE2) the body must match (keepalived C(regex)).", readers=_K, check_types=_HTTP),
         Field("regex_no_match", "bool", "The body must not match C(regex).", readers=_K, check_types=_HTTP),
         Field("urls", "list", ["Several URLs, each with its own C(path), C(status), C(digest), C(regex), C(virtualhost); the check passes "
                                "when every one does.", "Instead of the check's own C(path), C(status), C(digest) and C(regex)."],
