@@ -109,7 +109,7 @@ check: lint sanity units docs-test windows-test host-test packaging-test ## the 
 # CI's 2 cores take 2 labs at once.
 LAB_JOBS ?= 2
 export LAB_JOBS
-export LAB_SMOKE := tests/lab/test_director_config_test.py tests/lab/test_ipvs_modules.py tests/lab/test_ipvs_entry_points.py tests/lab/test_ipvs_drain.py tests/lab/test_health_checks_lab.py
+export LAB_SMOKE := tests/lab/test_director_config_test.py tests/lab/test_ipvs_modules.py tests/lab/test_ipvs_entry_points.py tests/lab/test_ipvs_drain.py
 export LAB_TRIXIE := tests/lab/test_director_config_test.py tests/lab/test_ipvs_modules.py
 lab-test: collection deps ## lab suites: VMs and containers (needs root); LAB_TRIXIE also on Debian 13
 	$(PY) tests/lab_jobs.py lab
