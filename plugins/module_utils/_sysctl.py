@@ -8,6 +8,7 @@ import os
 
 from ansible_collections.lvs.cluster.plugins.module_utils._fileutil import read_text, remove_file, write_text_atomic
 from ansible_collections.lvs.cluster.plugins.module_utils._runner import ModuleError
+from ansible_collections.lvs.cluster.plugins.module_utils._sysctls import assignments
 
 PROC_ROOT = "/proc/sys/net/ipv4/conf"
 
@@ -107,15 +108,11 @@ class SysctlArp:
         """(text, {name: value}) of the owned file; unknown lines are dropped when it is rewritten."""
         text = read_text(self.path)
         values = {}
-        for lineno, raw in enumerate((text or "").splitlines(), 1):
-            line = raw.strip()
-            if not line or line[0] in "#;":
-                continue
-            name, sep, value = line.partition("=")
-            if not sep or parse_sysctl_name(name.strip()) is None:
+        for lineno, raw, name, sep, value in assignments(text):
+            if not sep or parse_sysctl_name(name) is None:
                 raise ModuleError("%s line %d is not a net.ipv4.conf sysctl this module owns: %r" % (self.path, lineno, raw))
             try:
-                values[name.strip()] = int(value.strip())
+                values[name] = int(value)
             except ValueError:
                 raise ModuleError("%s line %d has a non-integer value: %r" % (self.path, lineno, raw)) from None
         return text, values

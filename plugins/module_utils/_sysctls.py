@@ -55,15 +55,22 @@ def read_runtime(names, proc_root=PROC_SYS):
     return values
 
 
-def parse_file(path, text):
-    """{name: value} of the owned file; a line that is not `name = value` is an error naming the line."""
-    values = {}
+def assignments(text):
+    """The lines of a sysctl.d file that are not blank or comments: (line number, raw line, name, "=" or "",
+    value), name and value stripped (what sysctl.d(5) reads; the callers decide what they accept)."""
     for lineno, raw in enumerate((text or "").splitlines(), 1):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
         name, sep, value = line.partition("=")
-        name = name.strip().lstrip("-")
+        yield lineno, raw, name.strip(), sep, value.strip()
+
+
+def parse_file(path, text):
+    """{name: value} of the owned file; a line that is not `name = value` is an error naming the line."""
+    values = {}
+    for lineno, raw, written, sep, value in assignments(text):
+        name = written.lstrip("-")  # a leading "-": sysctl.d's "ignore a failure to set"
         if not sep or not _NAME.match(name):
             raise ModuleError("sysctl_file: %s line %d is not `name = value`: %r" % (path, lineno, raw))
         values[name] = canonical_value(value)
