@@ -51,7 +51,8 @@ windows-test: collection ## PowerShell of windows_loopback: syntax-level check +
 
 host-test: collection deps ## host-side suites without VMs: keepalived -t over rendered configs, playbooks on the controller
 	$(PY) -m pytest -p no:cacheprovider -n 2 tests/director
-	$(PY) -m pytest -p no:cacheprovider -n 2 tests/playbooks
+	@# loadfile: test_os_families' one ansible-playbook fixture (~100 s) runs on one worker, not on both
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile tests/playbooks
 
 # The packaging tools (galaxy-importer, ansible-builder) in a venv of their own; `ansible` brings the
 # collection's dependencies for the importer's ansible-lint.
