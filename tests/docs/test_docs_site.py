@@ -3,8 +3,10 @@ diagrams, documentation-only addresses, and the changelog."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import subprocess
+import sys
 
 import pytest
 from conftest import ROOT, run, tool
@@ -30,6 +32,40 @@ def test_ansible_doc_role(role, ansible_env):
     p = run([tool("ansible-doc"), "-t", "role", "--json", f"lvs.cluster.{role}"], ansible_env)
     assert p.returncode == 0 and "[WARNING]" not in p.stderr, p.stderr
     assert '"entry_points"' in p.stdout
+
+
+def _schema_tree(field):
+    """{name: (choices, sub-tree)} of every field below ``field`` in the collection's one schema."""
+    sub = field.elements if field.kind == "list" else field
+    if sub.kind not in ("dict", "dicts"):
+        return {}
+    tree = {}
+    for name, f in sub.fields.items():
+        choices = (f.elements.choices if f.kind == "list" else f.choices)
+        tree[name] = (list(choices) if choices is not None else None, _schema_tree(f))
+    return tree
+
+
+def _doc_tree(option, key):
+    return {name: (sub.get("choices"), _doc_tree(sub, key)) for name, sub in option.get(key, {}).items()}
+
+
+def test_ansible_doc_shows_every_model_field(ansible_env):
+    """What ansible-doc prints (not the source files) carries every field of the service model, at
+    every depth and with its choices, for ipvs_table's services and the director role's model."""
+    sys.path.insert(0, ansible_env["ANSIBLE_COLLECTIONS_PATH"])
+    from ansible_collections.lvs.cluster.plugins.module_utils import _schema as S  # noqa: PLC0415  (from the installed copy)
+
+    want = _schema_tree(S.SERVICE)
+    assert {"name", "real_servers", "persistence", "check", "tunnel"} <= set(want) and want["real_servers"][1], sorted(want)
+    p = run([tool("ansible-doc"), "--json", "lvs.cluster.ipvs_table"], ansible_env)
+    assert p.returncode == 0, p.stderr
+    services = json.loads(p.stdout)["lvs.cluster.ipvs_table"]["doc"]["options"]["services"]
+    assert _doc_tree(services, "suboptions") == want
+    p = run([tool("ansible-doc"), "-t", "role", "--json", "lvs.cluster.director"], ansible_env)
+    assert p.returncode == 0, p.stderr
+    entry = json.loads(p.stdout)["lvs.cluster.director"]["entry_points"]["service_model"]
+    assert _doc_tree(entry["options"]["director_virtual_services"], "options") == want
 
 
 def test_collection_docs_lint(ansible_env):

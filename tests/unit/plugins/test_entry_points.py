@@ -7,7 +7,7 @@ services given to ``ipvs_table``; the raw model given to ``ipvs_table`` (action 
 the filters (``lvs_services | lvs_ipvs_services``) given to ``ipvs_table``; and ``ipvs_service`` +
 ``ipvs_real_server`` tasks generated from the model, applied to an empty fake kernel. All give the
 same table, thresholds included, and a second apply of any of them changes nothing. The lab test
-(tests/lab/test_ipvs_modules.py) repeats this against the real kernel and adds keepalived."""
+(tests/lab/test_ipvs_entry_points.py) repeats this against the real kernel and adds keepalived."""
 
 from __future__ import annotations
 
