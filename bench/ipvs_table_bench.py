@@ -61,9 +61,18 @@ PLAYBOOK = (
       lvs.cluster.ipvs_table: {services: []}
     - name: create
       lvs.cluster.ipvs_table: {services: "{{ bench_create }}"}
-    - name: no-op
+    - name: no-op 1
       lvs.cluster.ipvs_table: {services: "{{ bench_create }}"}
-    - name: one weight change
+    - name: no-op 2
+      lvs.cluster.ipvs_table: {services: "{{ bench_create }}"}
+    - name: no-op 3
+      lvs.cluster.ipvs_table: {services: "{{ bench_create }}"}
+    # one real server's weight 2 -> 77, back to 2, -> 77 again: one edit each time
+    - name: one weight change 1
+      lvs.cluster.ipvs_table: {services: "{{ bench_one }}"}
+    - name: one weight change 2
+      lvs.cluster.ipvs_table: {services: "{{ bench_create }}"}
+    - name: one weight change 3
       lvs.cluster.ipvs_table: {services: "{{ bench_one }}"}
 
 - hosts: localhost
@@ -118,24 +127,34 @@ def main():
     create, res = tasks["create"]
     total = N_SERVICES * (1 + N_DESTS)
     assert res["changed"] and res["counts"]["added"] == total and res["counts"]["commands"] == total, res.get("counts")
-    noop, res = tasks["no-op"]
-    assert res["changed"] is False and res["counts"]["commands"] == 0, res.get("counts")
-    one, res = tasks["one weight change"]
-    assert res["counts"]["modified"] == 1 and res["counts"]["commands"] == 1, res.get("counts")
+    # the no-op and the weight change three times each, the fastest counted (as for -Sn: min of 3);
+    # a TCG guest's single runs vary by ~20%
+    for i in (1, 2, 3):
+        res = tasks["no-op %d" % i][1]
+        assert res["changed"] is False and res["counts"]["commands"] == 0, res.get("counts")
+        res = tasks["one weight change %d" % i][1]
+        assert res["counts"]["modified"] == 1 and res["counts"]["commands"] == 1, res.get("counts")
+    noop_name = min(("no-op %d" % i for i in (1, 2, 3)), key=lambda n: tasks[n][0])
+    one_name = min(("one weight change %d" % i for i in (1, 2, 3)), key=lambda n: tasks[n][0])
+    noop, one = tasks[noop_name][0], tasks[one_name][0]
+    runs = {label: ", ".join("%.2f" % tasks["%s %d" % (label, i)][0] for i in (1, 2, 3)) for label in ("no-op", "one weight change")}
     sn = min(raw["sn"], sn_after)
     raw_r = (raw["raw_R"] + raw_after) / 2
     print("IPVS table: %d services x %d destinations = %d ipvsadm lines" % (N_SERVICES, N_DESTS, raw["lines"]))
     print("guest start-up: %s" % ", ".join("%s %.2f s" % kv for kv in startup.items()))
-    print("raw ipvsadm -R (create)            %8.2f s   (mean of %.2f s before and %.2f s after the module ran)" % (raw_r, raw["raw_R"], raw_after))
+    print(
+        "raw ipvsadm -R (create)            %8.2f s   (mean of %.2f s before and %.2f s after the module ran, each into a fresh netns)"
+        % (raw_r, raw["raw_R"], raw_after)
+    )
     print("one ipvsadm -Sn                    %8.2f s   (ipvsadm -Ln --thresholds: %.2f s)" % (sn, raw["thresholds"]))
     print(
-        "one ipvsadm call per entry         %8.2f s   (extrapolated from %d calls)  ratio to raw -R: %.1fx"
+        "one ipvsadm call per entry         %8.2f s   (extrapolated from %d calls through ip netns exec)  ratio to raw -R: %.1fx"
         % (raw["per_entry"], raw["per_entry_sample"], raw["per_entry"] / raw_r)
     )
     print("ipvs_table fixed cost (empty)      %8.2f s   (ansible task: AnsiballZ, ssh, python start-up, one -Sn)" % fixed)
     print("ipvs_table create                  %8.2f s   ratio to raw -R: %.2fx (target <= 1.2x)" % (create, create / raw_r))
-    print("ipvs_table no-op re-run            %8.2f s   ratio to one -Sn: %.2fx (target <= 1.7x)" % (noop, noop / sn))
-    print("ipvs_table one weight change       %8.2f s   ratio to one -Sn: %.2fx (target <= 1.8x)" % (one, one / sn))
+    print("ipvs_table no-op re-run            %8.2f s   ratio to one -Sn: %.2fx (target <= 1.7x; runs %s s)" % (noop, noop / sn, runs["no-op"]))
+    print("ipvs_table one weight change       %8.2f s   ratio to one -Sn: %.2fx (target <= 1.8x; runs %s s)" % (one, one / sn, runs["one weight change"]))
     print("ratios without the fixed cost: create %.2fx, no-op %.2fx, weight change %.2fx" % ((create - fixed) / raw_r, (noop - fixed) / sn, (one - fixed) / sn))
     templ, _r = tasks["controller templating of the table argument (set_fact, nothing sent)"]
     print(
@@ -151,8 +170,8 @@ def main():
         "floors for a module that reads the table once: no-op >= fixed + one -Sn = %.2fx -Sn; create >= fixed + -R = %.2fx -R"
         % ((fixed + sn) / sn, (fixed + raw_r) / raw_r)
     )
-    for label in ("create", "no-op", "one weight change"):
-        print("  %-18s controller: %s; in the module: %s" % (label, tasks[label][1].get("profile_controller"), tasks[label][1].get("profile")))
+    for label in ("create", noop_name, one_name):
+        print("  %-20s controller: %s; in the module: %s" % (label, tasks[label][1].get("profile_controller"), tasks[label][1].get("profile")))
     print("ansible-playbook wall %.1f s, whole benchmark %.1f s" % (wall, time.monotonic() - started))
 
 
