@@ -72,8 +72,8 @@ options:
     default: 1000
   _desired:
     description:
-      - Internal, set by the action plugin from O(services) (the desired table as canonical C(ipvsadm -Sn) lines). Do not set.
-      - Not logged on the managed node (it can be megabytes).
+      - Internal, set by the action plugin from O(services) (the desired table as canonical C(ipvsadm -Sn) lines, compressed). Do not set.
+      - Not logged on the managed node.
     type: str
   _thresholds:
     description: Internal, set by the action plugin (the real servers' thresholds, which C(ipvsadm -Sn) does not show). Do not set.

@@ -111,3 +111,31 @@ def test_gc_paused_restores_the_collector():
         assert not gc.isenabled(), "a collector that was off stays off"
     finally:
         gc.enable()
+
+
+def _big_lines(services):
+    lines = []
+    for i in range(services):
+        vip = "192.0.2.%d:%d" % (1 + i // 1000 % 250, 1000 + i % 1000)
+        lines.append("-A -t %s -s wrr" % vip)
+        lines.extend("-a -t %s -r 198.51.100.%d:%d -m -w %d" % (vip, 10 + j, 8000 + j, 1 + j) for j in range(4))
+    return lines
+
+
+def test_the_wire_text_round_trips_and_is_a_fraction_of_the_lines():
+    """What the action plugin sends the module: the same lines back, in a small part of their size
+    (AnsiballZ would carry them uncompressed in the wrapper's source)."""
+    lines = _big_lines(2000)
+    text = _ipvsadm.wire_text(lines)
+    assert text.splitlines()[0] == _ipvsadm.DESIRED_HEADER
+    assert _ipvsadm._from_wire(text) == lines
+    plain = sum(len(line) + 1 for line in lines)
+    assert len(text) * 5 < plain, (len(text), plain)
+    assert _ipvsadm._from_wire(_ipvsadm.wire_text([])) == []
+    assert _ipvsadm._from_wire(None) == [] and _ipvsadm._from_wire("") == []
+
+
+@pytest.mark.parametrize("text", ["-A -t 192.0.2.10:80 -s wlc\n", _ipvsadm.DESIRED_HEADER + "\nnot base64!", _ipvsadm.DESIRED_HEADER + "\nAAAA"])
+def test_a_wire_text_not_from_the_action_plugin_is_refused(text):
+    with pytest.raises(_ipvsadm.ModuleError, match="not the action plugin's text"):
+        _ipvsadm._from_wire(text)
