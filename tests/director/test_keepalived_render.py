@@ -250,6 +250,47 @@ BAD_INPUT = {
     "priority not an int": ({"director_vrrp_priority": "high"}, r"director_vrrp_priority"),
     "long password": ({"director_vrrp_auth_pass": "much-too-long"}, r"director_vrrp_auth_pass: must be 1-8 printable"),
     "no address for VRRP": ({"lvs_virtual_services": []}, r"VRRP needs at least one address to hold"),
+    "track process weight 300": ({"director_vrrp_track_processes": [{"name": "app", "process": "app", "weight": 300}]},
+                                 r"director_vrrp_track_processes\[0\]\.weight: 300 is out of range -254-254"),
+    "track process quorum 0": ({"director_vrrp_track_processes": [{"name": "app", "process": "app", "quorum": 0}]},
+                               r"director_vrrp_track_processes\[0\]\.quorum: 0 is out of range 1-65535"),
+    "track process without process": ({"director_vrrp_track_processes": [{"name": "app"}]}, r"director_vrrp_track_processes\[0\]\.process: required"),
+    "track process quorum_max below quorum": ({"director_vrrp_track_processes": [{"name": "app", "process": "app", "quorum": 3, "quorum_max": 2}]},
+                                              r"director_vrrp_track_processes\[0\]\.quorum_max: 2 is less than quorum 3"),
+    "track process delay 3601": ({"director_vrrp_track_processes": [{"name": "app", "process": "app", "delay": 3601}]},
+                                 r"director_vrrp_track_processes\[0\]\.delay: 3601 is out of range 0.000001-3600"),
+    "track process unknown key": ({"director_vrrp_track_processes": [{"name": "app", "process": "app", "wieght": 3}]},
+                                  r"director_vrrp_track_processes\[0\]\.wieght: unknown key"),
+    "track process param_match without parameters": ({"director_vrrp_track_processes": [{"name": "a", "process": "a", "param_match": "partial"}]},
+                                                     r"director_vrrp_track_processes\[0\]\.param_match: 'partial' needs parameters"),
+    "duplicate track process name": ({"director_vrrp_track_processes": [{"name": "a", "process": "a"}, {"name": "a", "process": "b"}]},
+                                     r"director_vrrp_track_processes\[1\]\.name: 'a' is already the name of director_vrrp_track_processes\[0\]"),
+    "track file weight -255": ({"director_vrrp_track_files": [{"name": "drain", "file": "/run/drain", "weight": -255}]},
+                               r"director_vrrp_track_files\[0\]\.weight: -255 is out of range -254-254"),
+    "track file relative path": ({"director_vrrp_track_files": [{"name": "drain", "file": "run/drain"}]},
+                                 r"director_vrrp_track_files\[0\]\.file: 'run/drain' is not an absolute path"),
+    "track file reserved name": ({"director_vrrp_track_files": [{"name": "lvs_file_x", "file": "/run/x"}]},
+                                 r"director_vrrp_track_files\[0\]\.name: 'lvs_file_x' starts with lvs_file_"),
+    "track script weight 254": ({"director_vrrp_track_scripts": [{"name": "chk", "script": "/bin/true", "weight": 254}]},
+                                r"director_vrrp_track_scripts\[0\]\.weight: 254 is out of range -253-253"),
+    "track script interval 0": ({"director_vrrp_track_scripts": [{"name": "chk", "script": "/bin/true", "interval": 0}]},
+                                r"director_vrrp_track_scripts\[0\]\.interval: 0 is out of range 1-4294"),
+    "track script without script": ({"director_vrrp_track_scripts": [{"name": "chk"}]}, r"director_vrrp_track_scripts\[0\]\.script: required"),
+    "track script quote": ({"director_vrrp_track_scripts": [{"name": "chk", "script": '/bin/echo "x"'}]},
+                           r"director_vrrp_track_scripts\[0\]\.script: '/bin/echo \"x\"' is not a command line"),
+    "track script init_fail not bool": ({"director_vrrp_track_scripts": [{"name": "chk", "script": "/bin/true", "init_fail": "yes"}]},
+                                        r"director_vrrp_track_scripts\[0\]\.init_fail: 'yes' is not a boolean"),
+    "garp master_repeat 0": ({"director_vrrp_garp": {"master_repeat": 0}}, r"director_vrrp_garp\.master_repeat: 0 is out of range 1-4294967295"),
+    "garp master_delay 4295": ({"director_vrrp_garp": {"master_delay": 4295}}, r"director_vrrp_garp\.master_delay: 4295 is out of range 0-4294"),
+    "garp interval 0": ({"director_vrrp_garp": {"interval": 0}}, r"director_vrrp_garp\.interval: 0 is out of range 0.000001-4294.967295"),
+    "garp interval 7 decimals": ({"director_vrrp_garp": {"interval": 0.0000015}}, r"director_vrrp_garp\.interval: 1.5e-06 has more than 6 decimal places"),
+    "garp unknown key": ({"director_vrrp_garp": {"refresh": 60}}, r"director_vrrp_garp\.refresh: unknown key"),
+    "vrrp version 4": ({"director_vrrp_version": 4}, r"director_vrrp_version"),
+    "vrrp version 3 with password": ({"director_vrrp_version": 3, "director_vrrp_auth_pass": "s3cr3tXy"},
+                                     r"director_vrrp_auth_pass: VRRP version 3 has no authentication"),
+    "notify fifo relative": ({"director_notify_fifo": "keepalived.fifo"}, r"director_notify_fifo: 'keepalived.fifo' is not an absolute path"),
+    "notify fifo script without fifo": ({"director_notify_fifo_script": "/usr/local/bin/reader"},
+                                        r"director_notify_fifo_script: '/usr/local/bin/reader' reads the FIFO director_notify_fifo, which is empty"),
     "NAT pair without gateway": ({"lvs_virtual_services": [{"name": "n", "address": "192.0.2.10", "port": 80, "forwarding": "nat",
                                                            "real_servers": [{"host": "nat1"}]}]},
                                  r"director_nat_gateway: NAT services on a director pair need director_nat_gateway"),
@@ -285,7 +326,49 @@ def bad_input_results(collections_path, tmp_path_factory):
 def test_bad_input_stopped_before_any_change(bad_input_results, label):
     msg = bad_input_results[label]
     assert re.search(BAD_INPUT[label][1], msg, re.S), msg
-    assert "much-too-long" not in msg
+    assert "much-too-long" not in msg and "s3cr3tXy" not in msg
+
+
+def test_vrrp_tracking(rendered):
+    """Tracking of every kind on the sync group (its members carry none: keepalived would zero
+    their weights), vrrp_script user/init_fail/reverse, gratuitous ARP tuning, the notify FIFO."""
+    conf = rendered["vrrp_tracking"]["dir1"]["conf"]
+    (group,) = blocks(conf, "vrrp_sync_group")
+    for keyword, names in (("track_script", ["chk_app", "chk_plain"]), ("track_process", ["haproxy", "worker"]),
+                           ("track_file", ["drain", "maintenance"])):
+        (block,) = blocks(group, keyword)
+        assert block.split("{", 1)[1].split() == [*names, "}"], block
+    for inst in blocks(conf, "vrrp_instance"):
+        assert not re.search(r"track_(script|process|file)\b", inst), inst
+    (chk_app,) = blocks(conf, "vrrp_script chk_app")
+    assert chk_app.splitlines()[1:] == ['    script "/bin/true"', "    interval 3", "    weight 20 reverse", "    user nobody",
+                                        "    init_fail", "}"], chk_app
+    (plain,) = blocks(conf, "vrrp_script chk_plain")
+    assert plain.splitlines()[1:] == ['    script "/bin/true"', "    interval 2", "}"], plain
+    (haproxy,) = blocks(conf, "vrrp_track_process haproxy")
+    assert haproxy.splitlines()[1:] == ["    process haproxy", "    weight -60", "    quorum 2", "    quorum_max 8", "    delay 0.25", "}"]
+    (worker,) = blocks(conf, "vrrp_track_process worker")
+    assert worker.splitlines()[1:] == ['    process /usr/bin/python3 "-m" "worker"', "    param_match initial", "    weight 0", "    quorum 1",
+                                       "    fork_delay 1", "    terminate_delay 0.000001", "    full_command", "}"], worker
+    (drain,) = blocks(conf, "track_file drain")
+    assert drain.splitlines()[1:] == ["    file /run/lvs-test/drain", "    weight -2", "    init_file 0", "}"]
+    (maintenance,) = blocks(conf, "track_file maintenance")
+    assert "    weight 0" in maintenance.splitlines()
+    (glob,) = blocks(conf, "global_defs")
+    lines = [line.strip() for line in glob.splitlines()]
+    for line in ("vrrp_garp_master_delay 10", "vrrp_garp_master_repeat 3", "vrrp_garp_master_refresh 60", "vrrp_garp_master_refresh_repeat 2",
+                 "vrrp_garp_lower_prio_delay 4", "vrrp_garp_lower_prio_repeat 0", "vrrp_garp_interval 0.001", "vrrp_gna_interval 0.000001",
+                 "notify_fifo /run/keepalived-test.fifo", 'notify_fifo_script "/usr/local/bin/read-fifo --tag lvs"'):
+        assert line in lines, glob
+    assert "vrrp_version 3" not in conf
+
+
+def test_single_instance_tracks_in_the_instance(rendered):
+    """Without a sync group the instance tracks (dr_http's track script stays where it was)."""
+    (inst,) = blocks(rendered["dr_http"]["dir1"]["conf"], "vrrp_instance LVS_FRONT")
+    (block,) = blocks(inst, "track_script")
+    assert block.split("{", 1)[1].split() == ["chk_haproxy", "}"]
+    assert "vrrp_sync_group" not in rendered["dr_http"]["dir1"]["conf"]
 
 
 def test_health_checks(rendered):

@@ -164,6 +164,74 @@ def test_failover_moves_vips_and_gateway(pair, converged):
     wait_for(lambda: len(ipvs_servers(pair, "dir1", DR_VIP)) == 2 or None, timeout=60, what="dir1 checkers up")
 
 
+NOTIFY_LOG = "/var/tmp/lab-notify.log"  # molecule/director/prepare.yml: the notify FIFO's reader appends here
+DRAIN = "/var/lib/lvs-lab/drain"  # director_vrrp_track_files, weight -1
+
+
+def notify_lines(lab, host, since):
+    """The notify FIFO's lines on ``host`` written after ``since`` (the host's clock, epoch seconds)."""
+    out = lab.exec(host, f"cat {NOTIFY_LOG}", check=False).stdout
+    return [line.split(None, 1)[1] for line in out.splitlines() if line.strip() and float(line.split()[0]) > since]
+
+
+def host_time(lab, host):
+    return float(lab.exec(host, "date +%s.%N").stdout)
+
+
+def effective_priorities(lab, host):
+    """{instance: effective priority} from keepalived's data dump (the DATA signal, /tmp/keepalived.data)."""
+    lab.exec(host, "rm -f /tmp/keepalived.data; kill -s $(keepalived --signum=DATA) $(systemctl show -p MainPID --value keepalived)")
+    wait_for(lambda: "VRRP Topology" in lab.exec(host, "cat /tmp/keepalived.data", check=False).stdout or None, timeout=20, step=0.5,
+             what=f"{host}: keepalived data dump")
+    text = lab.exec(host, "cat /tmp/keepalived.data").stdout
+    return dict(re.findall(r"VRRP Instance = (\S+).*?Effective priority = (\d+)", text, re.S))
+
+
+def test_tracked_process_killed_moves_the_vips(pair, converged):
+    """director_vrrp_track_processes (weight 0): dir1's lab-app killed faults its sync group, the VIPs
+    and the gateway move to dir2 under a client stream; lab-app started again, dir1 preempts. The
+    notify FIFO's reader logged both transitions."""
+    since = host_time(pair, "dir1")
+    results = {}
+    thread = threading.Thread(target=lambda: results.__setitem__("dr", probe(pair, f"http://{DR_VIP}/", 20, None)))
+    thread.start()
+    time.sleep(4)
+    pair.exec("dir1", "kill -KILL $(systemctl show -p MainPID --value lab-app.service)")
+    try:
+        start = time.monotonic()
+        wait_for(lambda: holder(pair, DR_VIP) == ["dir2"] and holder(pair, GW) == ["dir2"], timeout=30, step=0.2, what="VIPs on dir2")
+        moved = time.monotonic() - start
+        thread.join()
+        print(f"\ntracked process killed: VIPs on dir2 after {moved:.1f}s; client gap {gap(results['dr']):.2f}s "
+              f"({failed(results['dr'])}/{len(results['dr'])} requests failed)")
+        assert results["dr"][-1][1] and gap(results["dr"]) < 8
+        assert fetch_split(pair, "cl1", f"http://{DR_VIP}/", 4) == {"rs1": 2, "rs2": 2}
+    finally:
+        pair.exec("dir1", "systemctl start lab-app.service")
+    wait_for(lambda: holder(pair, DR_VIP) == ["dir1"] and holder(pair, GW) == ["dir1"], timeout=60, what="VIPs back on dir1")
+    lines = notify_lines(pair, "dir1", since)
+    assert 'GROUP "LVS" FAULT' in " ".join(lines) and any(line.startswith('GROUP "LVS" MASTER') for line in lines), lines
+    wait_for(lambda: len(ipvs_servers(pair, "dir1", DR_VIP)) == 2 or None, timeout=60, what="dir1 checkers up")
+
+
+def test_tracked_file_weight_changes_the_priority(pair, converged):
+    """director_vrrp_track_files (weight -1): 60 in dir1's drain file makes its priority 150 - 60 = 90 in
+    both instances of the sync group (keepalived's own count), below dir2's 100: dir2 takes the VIPs;
+    0 again and dir1 is back at 150 and preempts."""
+    assert effective_priorities(pair, "dir1") == {"LVS_FRONT": "150", "LVS_INSIDE": "150"}
+    pair.exec("dir1", f"echo 60 > {DRAIN}")
+    try:
+        wait_for(lambda: effective_priorities(pair, "dir1") == {"LVS_FRONT": "90", "LVS_INSIDE": "90"}, timeout=30, step=1,
+                 what="dir1 at priority 90")
+        wait_for(lambda: holder(pair, DR_VIP) == ["dir2"] and holder(pair, GW) == ["dir2"], timeout=30, step=0.5, what="VIPs on dir2")
+        assert fetch_split(pair, "cl1", f"http://{NAT_VIP}/", 4) == {"nat1": 2, "nat2": 2}
+    finally:
+        pair.exec("dir1", f"echo 0 > {DRAIN}")
+    wait_for(lambda: holder(pair, DR_VIP) == ["dir1"] and holder(pair, GW) == ["dir1"], timeout=60, what="VIPs back on dir1")
+    assert effective_priorities(pair, "dir1") == {"LVS_FRONT": "150", "LVS_INSIDE": "150"}
+    wait_for(lambda: len(ipvs_servers(pair, "dir1", DR_VIP)) == 2 or None, timeout=60, what="dir1 checkers up")
+
+
 CLIENT_HOLD = r"""
 import socket, sys, time, os
 s = socket.create_connection((sys.argv[1], 80), timeout=5)
