@@ -10,6 +10,7 @@ gratuitous ARP/NA tuning. The limits are keepalived's own, measured with ``keepa
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -132,6 +133,12 @@ GARP = {
     "gna_interval": (_seconds(0.000001, 4294.967295), None),
 }
 GARP_KEYWORDS = {key: ("vrrp_gna_interval" if key == "gna_interval" else "vrrp_garp_" + key) for key in GARP}
+# global_defs lvs_sync_daemon <interface> <instance> id <id> [maxlen] [port] [ttl] [group]
+SYNC_DAEMON = {
+    "director_lvs_sync_daemon_maxlen": ("maxlen", _int(1, 65507)),
+    "director_lvs_sync_daemon_port": ("port", _int(1, 65535)),
+    "director_lvs_sync_daemon_ttl": ("ttl", _int(1, 255)),
+}
 # the names of the file checks' track_file blocks (roles/director/templates/keepalived.conf.j2)
 RESERVED_FILE_PREFIX = "lvs_file_"
 
@@ -238,6 +245,8 @@ def vrrp_tracking(settings):
     if fifo_script and not fifo:
         errors.append("director_notify_fifo_script: %r reads the FIFO director_notify_fifo, which is empty" % fifo_script)
 
+    sync_options = _sync_daemon(settings, errors)
+
     if errors:
         raise VrrpError(errors)
     return {
@@ -248,4 +257,34 @@ def vrrp_tracking(settings):
         "version": version,
         "notify_fifo": fifo or "",
         "notify_fifo_script": fifo_script or "",
+        "sync_daemon": sync_options,
     }
+
+
+def _sync_daemon(settings, errors):
+    """The options of lvs_sync_daemon after its id, in keepalived's order (a string, empty for none)."""
+    words = []
+    instance = settings.get("director_lvs_sync_daemon_instance") or ""
+    instances = settings.get("instances") or []
+    if instance and instance not in instances:
+        errors.append("director_lvs_sync_daemon_instance: %s is not one of the VRRP instances (%s)" % (_shown(instance), ", ".join(instances)))
+    for name, (word, check) in SYNC_DAEMON.items():
+        value = settings.get(name)
+        if value is None:
+            continue
+        problem = check(value)
+        if problem:
+            errors.append("%s: %s %s" % (name, _shown(value), problem))
+        else:
+            words.append("%s %d" % (word, value))
+    group = settings.get("director_lvs_sync_daemon_group") or ""
+    if group:
+        try:
+            multicast = ipaddress.ip_address(group).is_multicast
+        except ValueError:
+            multicast = False
+        if not multicast:
+            errors.append("director_lvs_sync_daemon_group: %s is not a multicast address (the default is 224.0.0.81)" % _shown(group))
+        else:
+            words.append("group %s" % group)
+    return " ".join(words)

@@ -288,6 +288,14 @@ BAD_INPUT = {
     "vrrp version 4": ({"director_vrrp_version": 4}, r"director_vrrp_version"),
     "vrrp version 3 with password": ({"director_vrrp_version": 3, "director_vrrp_auth_pass": "s3cr3tXy"},
                                      r"director_vrrp_auth_pass: VRRP version 3 has no authentication"),
+    "sync daemon maxlen 65508": ({"director_lvs_sync_daemon_interface": "eth0", "director_lvs_sync_daemon_maxlen": 65508},
+                                 r"director_lvs_sync_daemon_maxlen: 65508 is out of range 1-65507"),
+    "sync daemon ttl 0": ({"director_lvs_sync_daemon_ttl": 0}, r"director_lvs_sync_daemon_ttl: 0 is out of range 1-255"),
+    "sync daemon port 65536": ({"director_lvs_sync_daemon_port": 65536}, r"director_lvs_sync_daemon_port: 65536 is out of range 1-65535"),
+    "sync daemon unicast group": ({"director_lvs_sync_daemon_group": "192.0.2.9"},
+                                  r"director_lvs_sync_daemon_group: '192.0.2.9' is not a multicast address"),
+    "sync daemon unknown instance": ({"director_lvs_sync_daemon_instance": "LVS_BACK"},
+                                     r"director_lvs_sync_daemon_instance: 'LVS_BACK' is not one of the VRRP instances \(LVS_FRONT\)"),
     "notify fifo relative": ({"director_notify_fifo": "keepalived.fifo"}, r"director_notify_fifo: 'keepalived.fifo' is not an absolute path"),
     "notify fifo script without fifo": ({"director_notify_fifo_script": "/usr/local/bin/reader"},
                                         r"director_notify_fifo_script: '/usr/local/bin/reader' reads the FIFO director_notify_fifo, which is empty"),
@@ -358,7 +366,8 @@ def test_vrrp_tracking(rendered):
     lines = [line.strip() for line in glob.splitlines()]
     for line in ("vrrp_garp_master_delay 10", "vrrp_garp_master_repeat 3", "vrrp_garp_master_refresh 60", "vrrp_garp_master_refresh_repeat 2",
                  "vrrp_garp_lower_prio_delay 4", "vrrp_garp_lower_prio_repeat 0", "vrrp_garp_interval 0.001", "vrrp_gna_interval 0.000001",
-                 "notify_fifo /run/keepalived-test.fifo", 'notify_fifo_script "/usr/local/bin/read-fifo --tag lvs"'):
+                 "notify_fifo /run/keepalived-test.fifo", 'notify_fifo_script "/usr/local/bin/read-fifo --tag lvs"',
+                 "lvs_sync_daemon %s LVS_INSIDE id 7 maxlen 1400 port 8849 ttl 2 group 239.1.1.81" % rendered["_interfaces"][0]):
         assert line in lines, glob
     assert "vrrp_version 3" not in conf
 

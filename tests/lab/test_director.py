@@ -232,6 +232,92 @@ def test_tracked_file_weight_changes_the_priority(pair, converged):
     wait_for(lambda: len(ipvs_servers(pair, "dir1", DR_VIP)) == 2 or None, timeout=60, what="dir1 checkers up")
 
 
+# a client upload through a VIP: 1 KiB every 50 ms for SECONDS, then the sink's count (prepare.yml: lab-sink)
+UPLOAD = r"""
+import socket, sys, time
+sent = 0
+try:
+    s = socket.create_connection((sys.argv[1], 9000), timeout=10)
+    end = time.time() + float(sys.argv[2])
+    while time.time() < end:
+        s.sendall(b"x" * 1024)
+        sent += 1024
+        time.sleep(0.05)
+    s.shutdown(socket.SHUT_WR)
+    print("ok", sent, *s.recv(256).decode().split(), flush=True)
+except OSError as exc:
+    print("broken", sent, type(exc).__name__, flush=True)
+"""
+CLIENT = "192.0.2.100"  # cl1 (lab/topologies/pair.yml)
+
+
+def uploads_across_failover(pair, seconds=30):
+    """Uploads through the DR and the NAT VIP; dir1's keepalived stopped a third of the way in. Returns
+    ({vip: [result, bytes sent, ...]}, dir2's connection table while it was the backup)."""
+    results = {}
+
+    def upload(vip):
+        out = pair.client_exec("cl1", ["python3", "-c", UPLOAD, vip, str(seconds)], check=False, timeout=seconds + 60).stdout
+        results[vip] = out.split()
+    threads = [threading.Thread(target=upload, args=(vip,)) for vip in (DR_VIP, NAT_VIP)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds / 3)
+    backup_table = pair.exec("dir2", "ipvsadm -Lnc").stdout
+    pair.exec("dir1", "systemctl stop keepalived")
+    try:
+        for thread in threads:
+            thread.join()
+    finally:
+        pair.exec("dir1", "systemctl start keepalived")
+    return results, backup_table
+
+
+def synced(table, vip):
+    return re.search(rf"TCP\s+\S+\s+ESTABLISHED\s+{re.escape(CLIENT)}:\d+\s+{re.escape(vip)}:9000\s", table)
+
+
+def back_on_dir1(pair):
+    wait_for(lambda: holder(pair, DR_VIP) == ["dir1"] and holder(pair, GW) == ["dir1"], timeout=60, what="VIPs back on dir1")
+    wait_for(lambda: len(ipvs_servers(pair, "dir1", DR_VIP)) == 2 or None, timeout=60, what="dir1 checkers up")
+
+
+def test_sync_daemon_keeps_uploads_through_a_failover(pair, converged):
+    """director_lvs_sync_daemon_interface: dir1 sends its connections, dir2 holds them while BACKUP,
+    so a 30 s upload through the DR VIP and one through the NAT VIP go on through dir2 after dir1's
+    keepalived stops, every byte counted by the real server."""
+    assert "master sync daemon (mcast=" in pair.exec("dir1", "ipvsadm -L --daemon").stdout
+    assert "backup sync daemon (mcast=" in pair.exec("dir2", "ipvsadm -L --daemon").stdout
+    results, backup_table = uploads_across_failover(pair)
+    try:
+        print(f"\nwith the sync daemon: DR {results[DR_VIP]}, NAT {results[NAT_VIP]}\ndir2's table as BACKUP:\n{backup_table}")
+        assert synced(backup_table, DR_VIP) and synced(backup_table, NAT_VIP), backup_table
+        for vip in (DR_VIP, NAT_VIP):
+            status, sent, host, received = results[vip]
+            assert status == "ok" and sent == received, results
+        assert holder(pair, DR_VIP) == ["dir2"] or holder(pair, DR_VIP) == ["dir1"]  # the failover happened (dir1 may be back)
+    finally:
+        back_on_dir1(pair)
+
+
+def test_without_sync_daemon_the_uploads_break(pair, converged):
+    """The same uploads with the sync daemons stopped: dir2 has no entry for them and they break,
+    so the test above can fail."""
+    pair.exec("dir1", "ipvsadm --stop-daemon master")
+    pair.exec("dir2", "ipvsadm --stop-daemon backup")
+    try:
+        results, backup_table = uploads_across_failover(pair)
+        print(f"\nwithout the sync daemon: DR {results[DR_VIP]}, NAT {results[NAT_VIP]}")
+        assert not synced(backup_table, DR_VIP) and not synced(backup_table, NAT_VIP), backup_table
+        assert results[DR_VIP][0] == "broken" and results[NAT_VIP][0] == "broken", results
+    finally:
+        back_on_dir1(pair)
+        # keepalived starts the daemons on its state changes: a restart of the BACKUP brings back its own
+        pair.exec("dir2", "systemctl restart keepalived")
+        wait_for(lambda: "backup sync daemon" in pair.exec("dir2", "ipvsadm -L --daemon").stdout
+                 and "master sync daemon" in pair.exec("dir1", "ipvsadm -L --daemon").stdout, timeout=60, what="sync daemons back")
+
+
 CLIENT_HOLD = r"""
 import socket, sys, time, os
 s = socket.create_connection((sys.argv[1], 80), timeout=5)

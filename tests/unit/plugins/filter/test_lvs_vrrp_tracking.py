@@ -26,7 +26,14 @@ def test_defaults_filled_in():
     assert set(out["scripts"][0]) == set(SCRIPT) and out["scripts"][0]["interval"] == 2
     assert out["garp"] == [] and out["version"] == 2
     assert vrrp_tracking({}) == {"scripts": [], "processes": [], "files": [], "garp": [], "version": 2,
-                                 "notify_fifo": "", "notify_fifo_script": ""}
+                                 "notify_fifo": "", "notify_fifo_script": "", "sync_daemon": ""}
+
+
+def test_sync_daemon_options_in_keepalived_order():
+    out = vrrp_tracking({"director_lvs_sync_daemon_group": "ff02::81", "director_lvs_sync_daemon_ttl": 1,
+                         "director_lvs_sync_daemon_maxlen": 1472, "director_lvs_sync_daemon_instance": "LVS_INSIDE",
+                         "instances": ["LVS_FRONT", "LVS_INSIDE"]})
+    assert out["sync_daemon"] == "maxlen 1472 ttl 1 group ff02::81"
 
 
 def test_seconds_rendered_as_keepalived_reads_them():
