@@ -253,7 +253,8 @@ CLIENT = "192.0.2.100"  # cl1 (lab/topologies/pair.yml)
 
 def uploads_across_failover(pair, seconds=30):
     """Uploads through the DR and the NAT VIP; dir1's keepalived stopped a third of the way in. Returns
-    ({vip: [result, bytes sent, ...]}, dir2's connection table while it was the backup)."""
+    ({vip: [result, bytes sent, ...]}, dir2's connection table while it was the backup, the holders of
+    the DR VIP and of the gateway when the uploads ended)."""
     results = {}
 
     def upload(vip):
@@ -268,9 +269,10 @@ def uploads_across_failover(pair, seconds=30):
     try:
         for thread in threads:
             thread.join()
+        holders = (holder(pair, DR_VIP), holder(pair, GW))
     finally:
         pair.exec("dir1", "systemctl start keepalived")
-    return results, backup_table
+    return results, backup_table, holders
 
 
 def synced(table, vip):
@@ -288,14 +290,14 @@ def test_sync_daemon_keeps_uploads_through_a_failover(pair, converged):
     keepalived stops, every byte counted by the real server."""
     assert "master sync daemon (mcast=" in pair.exec("dir1", "ipvsadm -L --daemon").stdout
     assert "backup sync daemon (mcast=" in pair.exec("dir2", "ipvsadm -L --daemon").stdout
-    results, backup_table = uploads_across_failover(pair)
+    results, backup_table, holders = uploads_across_failover(pair)
     try:
         print(f"\nwith the sync daemon: DR {results[DR_VIP]}, NAT {results[NAT_VIP]}\ndir2's table as BACKUP:\n{backup_table}")
+        assert holders == (["dir2"], ["dir2"]), holders  # the uploads ended through dir2
         assert synced(backup_table, DR_VIP) and synced(backup_table, NAT_VIP), backup_table
-        for vip in (DR_VIP, NAT_VIP):
+        for vip, real_servers in ((DR_VIP, ("rs1", "rs2")), (NAT_VIP, ("nat1", "nat2"))):
             status, sent, host, received = results[vip]
-            assert status == "ok" and sent == received, results
-        assert holder(pair, DR_VIP) == ["dir2"] or holder(pair, DR_VIP) == ["dir1"]  # the failover happened (dir1 may be back)
+            assert status == "ok" and sent == received and host in real_servers, results
     finally:
         back_on_dir1(pair)
 
@@ -306,8 +308,9 @@ def test_without_sync_daemon_the_uploads_break(pair, converged):
     pair.exec("dir1", "ipvsadm --stop-daemon master")
     pair.exec("dir2", "ipvsadm --stop-daemon backup")
     try:
-        results, backup_table = uploads_across_failover(pair)
+        results, backup_table, holders = uploads_across_failover(pair)
         print(f"\nwithout the sync daemon: DR {results[DR_VIP]}, NAT {results[NAT_VIP]}")
+        assert holders == (["dir2"], ["dir2"]), holders
         assert not synced(backup_table, DR_VIP) and not synced(backup_table, NAT_VIP), backup_table
         assert results[DR_VIP][0] == "broken" and results[NAT_VIP][0] == "broken", results
     finally:
