@@ -26,6 +26,8 @@ PACKAGES = [
     "systemd-sysv", "udev", "dbus", "openssh-server", "python3", "python3-apt", "ipvsadm", "keepalived",
     "arptables", "iptables", "nftables", "iproute2", "iputils-ping", "procps", "curl", "kmod",
     "linux-image-amd64", "ca-certificates", "netcat-openbsd", "ifupdown",
+    # the director's own keepalived log (director_keepalived_log_facility: rsyslog rule, logrotate)
+    "rsyslog", "logrotate",
 ]
 # what a release needs beyond PACKAGES
 RELEASE_PACKAGES = {"bookworm": [], "trixie": []}

@@ -14,8 +14,18 @@ table (``ipvsadm -Ln``):
 * the second checker (TCP 8081) fails while the HTTP check still passes: it leaves; back: it returns.
 
 Each change is made on one real server; the other one stays in the table all along, so a test
-that removed everything could not pass. Teardown stops keepalived and removes its service and
-the real servers' listeners (later suites of the same lab start from an empty table).
+that removed everything could not pass.
+
+The same director runs with ``director_keepalived_log_facility: 3`` (keepalived ``-S 3``): its
+messages, the VRRP transition among them, arrive in ``/var/log/keepalived.log`` through journald
+and rsyslog and not in ``/var/log/syslog``; the unit's drop-in (Restart=on-failure, After=
+network-online.target) is in effect; the running keepalived's command line carries ``-S 3``; and
+the last test changes the options, which restarts keepalived (the first run started it, so it did
+not restart it).
+
+Teardown stops keepalived and removes its service, the role's daemon files (options file restored,
+drop-in, rsyslog rule, logrotate file, the log) and the real servers' listeners (later suites of the
+same lab start from an empty table and a keepalived unit as the image has it).
 """
 
 from __future__ import annotations
@@ -77,9 +87,26 @@ DIRECTOR = """
     director_vrrp_state: MASTER
     director_vrrp_priority: 150
     director_vrrp_auth_pass: lab-hc1
+    director_keepalived_log_facility: 3
   roles:
     - role: lvs.cluster.director
 """
+
+
+# rsyslog and logrotate come with the lab image (lab/lvslab/image.py PACKAGES): the VMs reach no
+# Debian mirror, so the role's package task finds them installed.
+LOG_FILE = "/var/log/keepalived.log"
+DAEMON_FILES = ["/etc/systemd/system/keepalived.service.d", "/etc/rsyslog.d/30-lvs-cluster-keepalived.conf",
+                "/etc/logrotate.d/lvs-cluster-keepalived"]
+FIRST_RUN = {}
+
+
+def main_pid(lab):
+    return int(lab.exec("dir1", "systemctl show -p MainPID --value keepalived").stdout.strip())
+
+
+def cmdline(lab, pid):
+    return lab.exec("dir1", f"cat /proc/{pid}/cmdline").stdout.split("\0")[:-1]
 
 
 def servers(lab):
@@ -100,13 +127,18 @@ def checked(lab, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hc")
     (tmp / "backends.yml").write_text(BACKENDS)
     (tmp / "director.yml").write_text(DIRECTOR)
+    options = lab.exec("dir1", "base64 -w0 /etc/default/keepalived", check=False)
     try:
         lab.run_playbook(tmp / "backends.yml")
-        lab.run_playbook(tmp / "director.yml", extra_vars={"lvs_virtual_services": MODEL})
+        FIRST_RUN["stdout"] = lab.run_playbook(tmp / "director.yml", extra_vars={"lvs_virtual_services": MODEL}).stdout
         wait_for(lambda: both(lab), timeout=SETTLE * 2, step=1, what="both real servers in the table")
         yield lab
     finally:
         lab.exec("dir1", "systemctl disable --now keepalived; ipvsadm -D -t %s:%d; rm -f /etc/keepalived/keepalived.conf" % (VIP, PORT), check=False)
+        restore = (f"echo {options.stdout.strip()} | base64 -d > /etc/default/keepalived" if options.returncode == 0
+                   else "rm -f /etc/default/keepalived")
+        lab.exec("dir1", f"rm -rf {' '.join(DAEMON_FILES)} {LOG_FILE}*; {restore}; systemctl daemon-reload; systemctl try-restart rsyslog",
+                 check=False, timeout=600)
         for host in ADDRESSES:
             lab.exec(host, f"systemctl stop lvs-hc-{PORT} lvs-hc-{TCP_PORT}; rm -rf /srv/hc", check=False)
 
@@ -144,3 +176,57 @@ def test_model_is_what_the_checks_came_from(checked):
     """The rendered checkers are the model's: two per real server, for both real servers."""
     conf = checked.exec("dir1", "cat /etc/keepalived/keepalived.conf").stdout
     assert conf.count("HTTP_GET") == 2 and conf.count("TCP_CHECK") == 2, conf
+
+
+def test_keepalived_logs_to_its_own_file(checked):
+    """-S 3: keepalived's messages (the VRRP transition among them) arrive in their own file through
+    journald and rsyslog, and not also in the general syslog (& stop)."""
+    wait_for(lambda: "(LVS_FRONT) Entering MASTER STATE" in checked.exec("dir1", f"cat {LOG_FILE}").stdout,
+             timeout=60, step=2, what=f"the VRRP transition in {LOG_FILE}")
+    pid = main_pid(checked)
+    log = checked.exec("dir1", f"cat {LOG_FILE}").stdout
+    assert f"Keepalived[{pid}]:" in log, log[-3000:]
+    # this keepalived and its children (VRRP, checkers): in the file, not in the general syslog
+    tags = [f"[{p}]:" for p in [pid, *map(int, checked.exec("dir1", f"ps --ppid {pid} -o pid=").stdout.split())]]
+    assert len(tags) == 3 and all(tag in log for tag in tags), (tags, log[-3000:])
+    syslog = checked.exec("dir1", "cat /var/log/syslog", check=False).stdout
+    assert not [tag for tag in tags if tag in syslog], syslog[-3000:]
+    rule = checked.exec("dir1", "cat /etc/rsyslog.d/30-lvs-cluster-keepalived.conf").stdout
+    assert "local3.*\t/var/log/keepalived.log\n& stop" in rule and "Ansible managed" in rule, rule
+    rotate = checked.exec("dir1", "logrotate -d /etc/logrotate.d/lvs-cluster-keepalived 2>&1").stdout
+    assert "considering log /var/log/keepalived.log" in rotate and "error" not in rotate.lower(), rotate
+    assert checked.exec("dir1", "test -x /usr/lib/rsyslog/rsyslog-rotate", check=False).returncode == 0
+
+
+def test_systemd_dropin_in_effect(checked):
+    out = checked.exec("dir1", "systemctl show keepalived -p Restart -p RestartUSec -p After -p Wants -p DropInPaths -p NeedDaemonReload").stdout
+    props = dict(line.split("=", 1) for line in out.splitlines())
+    assert props["Restart"] == "on-failure" and props["RestartUSec"] == "5s", props
+    assert props["DropInPaths"] == "/etc/systemd/system/keepalived.service.d/50-lvs-cluster.conf", props
+    assert "network-online.target" in props["After"].split() and "network-online.target" in props["Wants"].split(), props
+    assert props["NeedDaemonReload"] == "no", props
+
+
+def test_command_line_carries_the_facility(checked):
+    options = checked.exec("dir1", "cat /etc/default/keepalived").stdout
+    assert 'DAEMON_ARGS="-S 3"' in options.splitlines() and "Ansible managed" in options, options
+    assert cmdline(checked, main_pid(checked)) == ["/usr/sbin/keepalived", "--dont-fork", "-S", "3"]
+    # the run started keepalived with the new options: its restart handler had nothing to do
+    first = FIRST_RUN["stdout"]
+    assert not re.search(r"RUNNING HANDLER \[lvs\.cluster\.director : Restart keepalived[^\n]*\n(changed|ok):", first), first[-3000:]
+
+
+def test_changed_options_restart_keepalived(checked, tmp_path):
+    """Last: a new option is a new command line, which only a restart applies (on a pair: a failover)."""
+    before = main_pid(checked)
+    (tmp_path / "director.yml").write_text(DIRECTOR)
+    p = checked.run_playbook(tmp_path / "director.yml", extra_vars={"lvs_virtual_services": MODEL, "director_keepalived_options": ["--log-detail"]},
+                             args=["--diff"])
+    assert '+DAEMON_ARGS="--log-detail -S 3"' in p.stdout, p.stdout[-3000:]
+    assert re.search(r"RUNNING HANDLER \[lvs\.cluster\.director : Restart keepalived[^\n]*\nchanged: \[dir1\]", p.stdout), p.stdout[-3000:]
+    after = main_pid(checked)
+    assert after not in (0, before)
+    assert cmdline(checked, after) == ["/usr/sbin/keepalived", "--dont-fork", "--log-detail", "-S", "3"]
+    wait_for(lambda: f"Keepalived[{after}]:" in checked.exec("dir1", f"cat {LOG_FILE}").stdout, timeout=60, step=2,
+             what="the restarted keepalived in its log file")
+    wait_for(lambda: both(checked), timeout=SETTLE * 2, step=1, what="both real servers back after the restart")
