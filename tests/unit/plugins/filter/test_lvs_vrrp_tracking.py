@@ -41,7 +41,7 @@ def test_seconds_rendered_as_keepalived_reads_them():
                          "director_vrrp_track_processes": [{"name": "a", "process": "a", "delay": 2}]})
     assert out["garp"] == [["vrrp_garp_master_refresh", 60], ["vrrp_garp_interval", "1.5"], ["vrrp_gna_interval", "0.000001"]]
     assert out["processes"][0]["delay"] == "2"
-    assert [key for key in GARP] == ["master_delay", "master_repeat", "master_refresh", "master_refresh_repeat",
+    assert list(GARP) == ["master_delay", "master_repeat", "master_refresh", "master_refresh_repeat",
                                      "lower_prio_delay", "lower_prio_repeat", "interval", "gna_interval"]
 
 
