@@ -42,7 +42,7 @@ def test_seconds_rendered_as_keepalived_reads_them():
     assert out["garp"] == [["vrrp_garp_master_refresh", 60], ["vrrp_garp_interval", "1.5"], ["vrrp_gna_interval", "0.000001"]]
     assert out["processes"][0]["delay"] == "2"
     assert list(GARP) == ["master_delay", "master_repeat", "master_refresh", "master_refresh_repeat",
-                                     "lower_prio_delay", "lower_prio_repeat", "interval", "gna_interval"]
+                          "lower_prio_delay", "lower_prio_repeat", "interval", "gna_interval"]
 
 
 def test_every_bad_value_named_at_once():
