@@ -137,7 +137,8 @@ MOLECULE_CI_SCENARIOS ?= director
 lab-suites: collection deps ## lab-test and molecule (MOLECULE_CI_SCENARIOS on MOLECULE_CI_RELEASES) as one pool of jobs, LAB_JOBS at a time (what make test runs)
 	MOLECULE_RELEASES="$(MOLECULE_CI_RELEASES)" MOLECULE_SCENARIOS="$(MOLECULE_CI_SCENARIOS)" $(PY) tests/lab_jobs.py lab molecule
 
-# `make test` runs its stages one after the other and prints each one's wall time (tests/stages.sh)
+# `make test` runs the host-side stages one after the other and lab-suites beside them from the end of
+# deps (one lab job at a time until the host-side stages are done); it prints each one's wall time (tests/stages.sh)
 TEST_STAGES := lint sanity units docs-test windows-test host-test packaging-test core-test lab-suites
 test: venv ## everything: the README's test command (what CI runs); wall time per stage
 	@bash tests/stages.sh $(TEST_STAGES)

@@ -8,11 +8,14 @@ per scenario). Each job's output goes to .tmp/lab-logs/<job>.log and is printed 
 fails; the end prints every job's release, wall time and result, and the exit code is 1 if any
 job failed.
 
-    .venv/bin/python tests/lab_jobs.py [--jobs N] [--list] [--record] [GROUP|JOB ...]
+    .venv/bin/python tests/lab_jobs.py [--jobs N] [--slots-file F] [--list] [--record] [GROUP|JOB ...]
 
 GROUP is lab (tests/lab on bookworm, LAB_TRIXIE on trixie, the docs' lab examples) or molecule
 (MOLECULE_SCENARIOS on MOLECULE_RELEASES); with no argument, both. --record writes the measured
-durations of passing jobs back to tests/lab-durations.json.
+durations of passing jobs back to tests/lab-durations.json. --slots-file F (or LAB_SLOTS_FILE): the
+number of jobs at a time is read from F before each start, a number in the file (--jobs while F
+is missing or holds no number): make test starts the lab suites with one slot while the host-side
+stages still run, and gives them two once those are done (tests/stages.sh).
 """
 from __future__ import annotations
 
@@ -110,7 +113,17 @@ def select(args: list) -> list:
     return sorted(jobs, key=lambda j: -j.estimate)
 
 
-def run(jobs: list, parallel: int) -> None:
+def slots(default: int, path: str) -> int:
+    """Jobs at a time: the number in ``path`` when it holds one, else ``default``."""
+    if path:
+        try:
+            return max(1, int(Path(path).read_text().strip()))
+        except (OSError, ValueError):
+            pass
+    return default
+
+
+def run(jobs: list, parallel: int, slots_file: str = "") -> None:
     LOGS.mkdir(parents=True, exist_ok=True)
     pending = list(jobs)
     running: dict = {}
@@ -141,7 +154,7 @@ def run(jobs: list, parallel: int) -> None:
     signal.signal(signal.SIGINT, stop)
     while pending or running:
         busy = {entry[0].lock for entry in running.values() if entry[0].lock}
-        while len(running) < parallel:
+        while len(running) < slots(parallel, slots_file):
             nxt = next((j for j in pending if not j.lock or j.lock not in busy), None)
             if nxt is None:
                 break
@@ -167,6 +180,8 @@ def run(jobs: list, parallel: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("LAB_JOBS", "2")))
+    parser.add_argument("--slots-file", default=os.environ.get("LAB_SLOTS_FILE", ""),
+                        help="read the number of jobs at a time from this file before each start")
     parser.add_argument("--list", action="store_true", help="print the jobs in start order and exit")
     parser.add_argument("--record", action="store_true", help="write the durations of passing jobs to tests/lab-durations.json")
     parser.add_argument("what", nargs="*")
@@ -177,9 +192,10 @@ def main() -> int:
             print(f"{job.name:40} {int(job.estimate):6d} s  {' '.join(job.argv[len(PYTEST):] if job.argv[:len(PYTEST)] == PYTEST else job.argv[1:])}")
         return 0
     t0 = time.monotonic()
-    run(jobs, max(1, opts.jobs))
+    run(jobs, max(1, opts.jobs), opts.slots_file)
     wall = time.monotonic() - t0
-    print(f"== lab jobs: wall time per job ({opts.jobs} at a time)")
+    at_a_time = f"up to {slots(opts.jobs, opts.slots_file)}, from {opts.slots_file}" if opts.slots_file else str(opts.jobs)
+    print(f"== lab jobs: wall time per job ({at_a_time} at a time)")
     for job in sorted(jobs, key=lambda j: j.name):
         state = "ok" if job.rc == 0 else f"FAILED (exit {job.rc})"
         print(f"  {job.name:40} Debian {RELEASE_NUMBER[job.release]:<3} {int(job.took):6d} s  {state}  {job.tail}")
